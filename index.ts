@@ -1,0 +1,5 @@
+/** reltape's programmatic API. */
+export * from './model/index.js'
+export { SessionStore, SessionWriter, readSessionFiles, SessionNotFoundError, type SessionSummary } from './store/store.js'
+export { loadOrCreateCA, type CertificateAuthority } from './store/ca.js'
+export { sessionsDir, reltapeHome } from './store/paths.js'

@@ -1,0 +1,3 @@
+export * from './session.js'
+export * from './auth.js'
+export * from './summary.js'

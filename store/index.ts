@@ -1,0 +1,5 @@
+export * from './store.js'
+export * from './paths.js'
+export * from './journal.js'
+export * from './lock.js'
+export * from './ca.js'

@@ -1,0 +1,80 @@
+/**
+ * One writer per session: a lock file beside the session holding the writer's pid.
+ * A lock whose process is gone (a crashed recorder) is taken over with a warning.
+ */
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { PRIVATE_FILE_MODE } from './private-file.js'
+
+export type LockInfo = { pid: number; host: string; since: string; purpose: string }
+
+export class SessionLockedError extends Error {
+  readonly code = 'SESSION_LOCKED'
+  constructor(
+    readonly lockFile: string,
+    readonly holder: LockInfo,
+  ) {
+    super(
+      `session is being written by another process (pid ${holder.pid}, ${holder.purpose}, since ${holder.since}); ` +
+        `stop it first, or record into another session. Lock: ${lockFile}`,
+    )
+    this.name = 'SessionLockedError'
+  }
+}
+
+export type LockHandle = { release(): void }
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function readLock(file: string): LockInfo | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as LockInfo
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Takes the lock or throws SessionLockedError naming the holder.
+ * @param warn told when a stale lock is taken over
+ */
+export function acquireLock(file: string, purpose: string, warn: (message: string) => void): LockHandle {
+  const mine: LockInfo = { pid: process.pid, host: hostname(), since: new Date().toISOString(), purpose }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, JSON.stringify(mine), { flag: 'wx', mode: PRIVATE_FILE_MODE })
+      return {
+        release() {
+          const current = readLock(file)
+          if (current?.pid === process.pid) unlinkSync(file)
+        },
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    }
+    const holder = readLock(file)
+    if (holder && holder.host === mine.host && holder.pid !== process.pid && isAlive(holder.pid))
+      throw new SessionLockedError(file, holder)
+    if (holder && holder.host !== mine.host) throw new SessionLockedError(file, holder)
+    if (holder?.pid === process.pid) throw new SessionLockedError(file, holder)
+    warn(
+      holder
+        ? `taking over a stale lock ${file}: its process ${holder.pid} is gone`
+        : `taking over an unreadable lock ${file}`,
+    )
+    try {
+      unlinkSync(file)
+    } catch {
+      // another process took it over first; the next attempt sees its lock
+    }
+  }
+  const holder = readLock(file)
+  throw new SessionLockedError(file, holder ?? { pid: -1, host: '?', since: '?', purpose: 'unknown' })
+}

@@ -1,0 +1,43 @@
+/** Where reltape keeps things on disk: the sessions directory and its home (the CA). */
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { checkSessionName } from '../model/session.js'
+
+/** The sessions directory: `--dir`, else `RELTAPE_DIR`, else `./sessions`. */
+export function sessionsDir(flag?: string): string {
+  return resolve(flag ?? process.env.RELTAPE_DIR ?? 'sessions')
+}
+
+/** reltape's home, holding the CA: `RELTAPE_HOME`, else `~/.reltape`. */
+export function reltapeHome(): string {
+  return resolve(process.env.RELTAPE_HOME ?? join(homedir(), '.reltape'))
+}
+
+/** Thrown for a session name that is not a plain name (`../x`, `a/b`, empty). */
+export class SessionNameError extends Error {
+  readonly code = 'SESSION_NAME_INVALID'
+  constructor(message: string) {
+    super(message)
+    this.name = 'SessionNameError'
+  }
+}
+
+export type SessionPaths = { name: string; file: string; journal: string; lock: string }
+
+/** The files of one session in a directory; refuses names with path segments. */
+export function sessionPaths(dir: string, name: string): SessionPaths {
+  const problem = checkSessionName(name)
+  if (problem) throw new SessionNameError(problem)
+  return {
+    name,
+    file: join(dir, `${name}.json`),
+    journal: join(dir, `${name}.journal`),
+    lock: join(dir, `${name}.lock`),
+  }
+}
+
+/** A default session name from the local date and time, e.g. `2026-11-24_23-49-19`. */
+export function defaultSessionName(now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${now.getFullYear()}-${p(now.getMonth() + 1)}-${p(now.getDate())}_${p(now.getHours())}-${p(now.getMinutes())}-${p(now.getSeconds())}`
+}
