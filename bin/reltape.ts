@@ -3,12 +3,11 @@
  * The reltape CLI: parses arguments, runs one subcommand, maps errors to exit codes
  * (0 ok, 1 runtime error, 2 usage error). Stack traces only with RELTAPE_DEBUG=1.
  */
-import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { UsageError, type Command } from './command.js'
 import { commands } from './commands/index.js'
+import { version } from '../store/version.js'
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
 function helpFor(cmd: Command): string {
   const lines = [`Usage: reltape ${cmd.name}${cmd.args ? ' ' + cmd.args : ''} [options]`, '', cmd.summary, '', 'Options:']
@@ -26,7 +25,7 @@ function helpFor(cmd: Command): string {
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2
   return [
-    `reltape ${pkg.version}: record, inspect and replay a JSON envelope API`,
+    `reltape ${version}: record, inspect and replay a JSON envelope API`,
     '',
     'Usage: reltape <command> [options]',
     '',
@@ -45,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (name === '--version' || name === '-v' || name === 'version') {
-    console.log(pkg.version)
+    console.log(version)
     return 0
   }
   const cmd = commands.find((c) => c.name === name)

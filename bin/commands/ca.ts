@@ -1,11 +1,12 @@
 import type { Command } from '../command.js'
-import { loadOrCreateCA } from '../../store/ca.js'
 
 export const caCommand: Command = {
   name: 'ca',
   summary: "show reltape's CA certificate (made on first use), its fingerprint and how to trust it",
   options: { pem: { type: 'boolean', description: 'print the certificate itself (PEM)' } },
   async run({ values }) {
+    // Loaded on demand: the CA module pulls in mockttp, which other commands need not pay for.
+    const { loadOrCreateCA } = await import('../../store/ca.js')
     const ca = await loadOrCreateCA()
     if (values.pem) {
       process.stdout.write(ca.cert)

@@ -1,0 +1,166 @@
+/** A recorder appends exchanges; readers see them at once; closing writes one atomic, private file. */
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync, appendFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { SessionFormatError } from '../model/session.js'
+import { SessionLockedError } from '../store/lock.js'
+import { SessionNameError } from '../store/paths.js'
+import { readSessionFiles, SessionNotFoundError, SessionStore } from '../store/store.js'
+import { makeExchange, tempDir } from './helpers/exchange-factory.js'
+
+const recording = { tool: 'test', mode: 'forward' as const, upstream: null }
+const mode = (file: string) => statSync(file).mode & 0o777
+const repo = join(import.meta.dirname, '..')
+
+let dir: string
+let store: SessionStore
+const warnings: string[] = []
+const warn = (m: string) => warnings.push(m)
+
+beforeEach(async () => {
+  dir = await tempDir()
+  store = new SessionStore(dir)
+  warnings.length = 0
+})
+
+describe('the session store', () => {
+  it('appends, closes and reopens a session; seq goes on', async () => {
+    const w = await store.open('s1', { recording, warn })
+    for (let i = 0; i < 3; i++) w.append(makeExchange(w.nextSeq()))
+    await w.close()
+    const again = await store.open('s1', { recording, warn })
+    expect(again.nextSeq()).toBe(4)
+    await again.close()
+    const s = await store.read('s1')
+    expect(s.exchanges.map((e) => e.seq)).toEqual([1, 2, 3])
+    expect(existsSync(join(dir, 's1.journal'))).toBe(false)
+    expect(existsSync(join(dir, 's1.lock'))).toBe(false)
+  })
+
+  it('lets readers see journaled exchanges before the session closes', async () => {
+    const w = await store.open('live', { recording, warn })
+    w.append(makeExchange(w.nextSeq(), 'first'))
+    w.identityFor('973b38b354a508bf13244b2655077895c78f1e86.aaaa7e84433b0901c502a5f7d38c71ee')
+    const seen = await store.read('live')
+    expect(seen.exchanges).toHaveLength(1)
+    expect(seen.identities.map((i) => i.alias)).toEqual(['identity-1'])
+    const [summary] = await store.list()
+    expect(summary).toMatchObject({ name: 'live', exchanges: 1, identities: 1, errors: 0 })
+    await w.close()
+  })
+
+  it('gives the same alias to the same token and a new one to another', async () => {
+    const w = await store.open('ids', { recording, warn })
+    const a = w.identityFor('token-a-0000000000000000')
+    const b = w.identityFor('token-b-0000000000000000')
+    expect(w.identityFor('token-a-0000000000000000')).toBe(a)
+    expect([a.alias, b.alias]).toEqual(['identity-1', 'identity-2'])
+    await w.close()
+    expect(readFileSync(join(dir, 'ids.json'), 'utf8')).not.toContain('token-a')
+  })
+
+  it('creates the session file, its journal and its lock readable by the owner only', async () => {
+    const w = await store.open('private', { recording, warn })
+    w.append(makeExchange(w.nextSeq()))
+    expect(mode(join(dir, 'private.journal'))).toBe(0o600)
+    expect(mode(join(dir, 'private.lock'))).toBe(0o600)
+    await w.close()
+    expect(mode(join(dir, 'private.json'))).toBe(0o600)
+  })
+
+  it('keeps the cost of one append flat: the file is not rewritten per exchange', async () => {
+    const w = await store.open('flat', { recording, warn })
+    w.append(makeExchange(w.nextSeq()))
+    const before = statSync(join(dir, 'flat.json')).mtimeMs
+    const sizeBefore = statSync(join(dir, 'flat.json')).size
+    for (let i = 0; i < 500; i++) w.append(makeExchange(w.nextSeq()))
+    expect(statSync(join(dir, 'flat.json')).mtimeMs).toBe(before)
+    expect(statSync(join(dir, 'flat.json')).size).toBe(sizeBefore)
+    expect(readFileSync(join(dir, 'flat.journal'), 'utf8').split('\n').filter(Boolean)).toHaveLength(501)
+    await w.close()
+  })
+
+  it('stops a second writer with a message naming the process holding the lock', async () => {
+    const w = await store.open('locked', { recording, warn })
+    await expect(store.open('locked', { recording, warn })).rejects.toThrow(SessionLockedError)
+    await expect(store.open('locked', { recording, warn })).rejects.toThrow(new RegExp(`pid ${process.pid}`))
+    await w.close()
+    const again = await store.open('locked', { recording, warn })
+    await again.close()
+  })
+
+  it('takes over a lock whose process is dead, with a warning', async () => {
+    writeFileSync(join(dir, 'stale.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: 'then', purpose: 'recording' }))
+    const w = await store.open('stale', { recording, warn })
+    expect(warnings.join('\n')).toMatch(/stale lock .*stale\.lock.*is gone/)
+    await w.close()
+  })
+
+  it('refuses session names with path segments', async () => {
+    for (const bad of ['../escape', 'a/b', ''])
+      await expect(store.open(bad, { recording, warn })).rejects.toThrow(SessionNameError)
+    expect(existsSync(join(dir, '..', 'escape.json'))).toBe(false)
+  })
+
+  it('lists the sessions that exist when asked for one that does not', async () => {
+    const w = await store.open('present', { recording, warn })
+    await w.close()
+    await expect(store.read('absent')).rejects.toThrow(SessionNotFoundError)
+    await expect(store.read('absent')).rejects.toThrow(/sessions there: present/)
+  })
+
+  it('never overwrites a corrupt session file: the error names it and it stays byte-for-byte the same', async () => {
+    const file = join(dir, 'broken.json')
+    copyFileSync(join(import.meta.dirname, 'fixtures/sessions/broken-truncated.json'), file)
+    const before = readFileSync(file)
+    await expect(store.open('broken', { recording, warn })).rejects.toThrow(SessionFormatError)
+    await expect(store.open('broken', { recording, warn })).rejects.toThrow(/broken\.json: line \d+, column \d+/)
+    await expect(store.read('broken')).rejects.toThrow(/broken\.json/)
+    expect(readFileSync(file).equals(before)).toBe(true)
+    expect(existsSync(join(dir, 'broken.lock'))).toBe(false)
+    const [summary] = await store.list()
+    expect(summary!.invalid).toMatch(/broken\.json/)
+  })
+
+  it('merges a journal left by a crash when the session is opened again', async () => {
+    const w = await store.open('crashed', { recording, warn })
+    for (let i = 0; i < 5; i++) w.append(makeExchange(w.nextSeq()))
+    // Simulate a crash: the lock and journal stay, nothing is closed. A torn last line, as a kill mid-write leaves.
+    appendFileSync(join(dir, 'crashed.journal'), '{"t":"exchange","exchange":{"seq":6,')
+    writeFileSync(join(dir, 'crashed.lock'), JSON.stringify({ pid: 2 ** 22 + 999, host: (await import('node:os')).hostname(), since: 'x', purpose: 'x' }))
+    const reopened = await store.open('crashed', { recording, warn })
+    expect(reopened.session.exchanges.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5])
+    expect(reopened.nextSeq()).toBe(6)
+    expect(warnings.join('\n')).toMatch(/cut short by a crash/)
+    await reopened.close()
+    const onDisk = JSON.parse(readFileSync(join(dir, 'crashed.json'), 'utf8'))
+    expect(onDisk.exchanges).toHaveLength(5)
+  })
+
+  it('loses none of the exchanges a process had appended when it is killed with SIGKILL', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/store-append-child.ts', dir, 'killed', '100000'], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] })
+    let lastAppended = 0
+    const lines = createInterface({ input: child.stdout! })
+    await new Promise<void>((resolve) => {
+      lines.on('line', (line) => {
+        const m = /^appended (\d+)$/.exec(line)
+        if (m) lastAppended = Number(m[1])
+        if (lastAppended >= 2000) {
+          child.kill('SIGKILL')
+          resolve()
+        }
+      })
+    })
+    await new Promise((r) => child.once('exit', r))
+    const s = await readSessionFiles(store.paths('killed'))
+    const seqs = new Set(s.exchanges.map((e) => e.seq))
+    for (let seq = 1; seq <= lastAppended; seq++) expect(seqs.has(seq)).toBe(true)
+    // The next writer takes the dead process's lock over and folds the journal in.
+    const w = await store.open('killed', { recording, warn })
+    expect(w.session.exchanges.length).toBeGreaterThanOrEqual(lastAppended)
+    await w.close()
+  })
+})
+
