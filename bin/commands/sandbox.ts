@@ -1,11 +1,31 @@
-import type { Command } from '../command.js'
+import { intOption, stringOption, untilStopped, type Command } from '../command.js'
+import { SANDBOX_TOKENS, startSandbox } from '../../sandbox/index.js'
 
-// Placeholder until the sandbox part lands: the command is listed, and says so when run.
 export const sandboxCommand: Command = {
   name: 'sandbox',
-  summary: '(sandbox: not built yet)',
-  options: {},
-  async run() {
-    throw new Error('reltape sandbox is not built yet')
+  summary: 'run a local HTTPS stand-in for the API (envelopes, Rels, files, errors) to record from',
+  options: {
+    port: { type: 'string', valueName: 'PORT', description: 'HTTPS port of the API (default 8443; 0 picks a free one)' },
+    host: { type: 'string', valueName: 'HOST', description: 'address to bind (default 127.0.0.1)' },
+    verbose: { type: 'boolean', short: 'v', description: 'print one line per API call' },
+  },
+  details: `
+The API lives under https://localhost:PORT/public/api/v1/ and trusts reltape's CA (see \`reltape ca\`).
+Its two tokens are fake and fixed: they open nothing but the sandbox.`,
+  async run({ values }) {
+    const port = intOption(values, 'port', 8443)
+    const host = stringOption(values, 'host') ?? '127.0.0.1'
+    const sandbox = await startSandbox({ port, host, ...(values.verbose ? { log: (line: string) => console.log(line) } : {}) })
+    console.log(`sandbox API:  ${sandbox.url}/public/api/v1/`)
+    console.log(`app page:     ${sandbox.appUrl}`)
+    console.log(`CA to trust:  ${sandbox.caCertPath}`)
+    console.log(`customer token: ${SANDBOX_TOKENS.customer}`)
+    console.log(`operator token: ${SANDBOX_TOKENS.operator}`)
+    console.log('try:')
+    console.log(`  curl --compressed --cacert ${sandbox.caCertPath} -H 'Authorization: Client ${SANDBOX_TOKENS.customer}' -H 'Content-Type: application/json' -d '{}' ${sandbox.url}/public/api/v1/chats/history`)
+    console.log('Ctrl-C stops it.')
+    await untilStopped()
+    await sandbox.close()
+    console.log('sandbox stopped')
   },
 }
