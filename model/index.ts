@@ -1,3 +1,5 @@
 export * from './session.js'
 export * from './auth.js'
 export * from './summary.js'
+export * from './envelope.js'
+export * from './rels.js'
