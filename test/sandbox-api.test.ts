@@ -69,7 +69,8 @@ describe('sandbox API over real HTTPS (client trusts reltape CA)', () => {
   })
 
   it('a missing or unknown token gets OK:false Unauthorized, still HTTP 200', async () => {
-    for (const headers of [{}, { cookie: 'client-session=0000000000000000000000000000000000000000.00000000000000000000000000000000' }, { authorization: 'Client nope' }]) {
+    const cases: Array<Record<string, string>> = [{}, { cookie: 'client-session=0000000000000000000000000000000000000000.00000000000000000000000000000000' }, { authorization: 'Client nope' }]
+    for (const headers of cases) {
       const raw = await post(env, 'chats/history', {}, headers)
       expect(raw.status).toBe(200)
       const e = envelopeOf(raw)
