@@ -1,0 +1,78 @@
+/**
+ * The replay server as a fastify app, built in a function so that tests can `inject()` and the caller
+ * decides where it listens. It never contacts any upstream: every answer comes from the session.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import type { Session } from '../model/session.js'
+import { resolveRules, type ReplayRules, type ResolvedRules } from './options.js'
+import { Replayer, type Answer } from './replayer.js'
+import { indexSession, type SessionIndex } from './session-index.js'
+
+export type ReplayApp = { app: FastifyInstance; replayer: Replayer; index: SessionIndex; rules: ResolvedRules }
+
+/** Bodies up to twice the largest recorded one (and at least 64 KiB more) are read; larger ones are refused unread. */
+export function bodyLimitFor(index: SessionIndex): number {
+  return index.largestRequest * 2 + 64 * 1024
+}
+
+function originOf(req: FastifyRequest): string | undefined {
+  const o = req.headers.origin
+  return typeof o === 'string' ? o : undefined
+}
+
+function send(reply: FastifyReply, a: Answer): FastifyReply {
+  reply.raw.statusMessage = a.statusText
+  reply.code(a.status).headers(a.headers)
+  // An empty body is sent as nothing, so that fastify adds no content type the recording did not have.
+  return a.body.length === 0 ? reply.send() : reply.send(a.body)
+}
+
+/** Builds the app (not listening). `rules` may be user options or rules already resolved. */
+export async function buildReplayApp(session: Session, rules: ReplayRules | ResolvedRules = {}): Promise<ReplayApp> {
+  const resolved = 'match' in rules ? (rules as ResolvedRules) : resolveRules(rules as ReplayRules)
+  const index = await indexSession(session, resolved)
+  for (const w of index.warnings) resolved.log?.(`WARN ${w}`)
+  const replayer = new Replayer(index, resolved)
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: bodyLimitFor(index), return503OnClosing: false })
+
+  // Every body arrives as raw bytes (JSON too): matching needs the exact bytes and parses JSON itself.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: bodyLimitFor(index) }, (_req, body, done) => done(null, body))
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const len = Number(req.headers['content-length'])
+      return send(reply, replayer.tooLarge(req.method, req.url, Number.isFinite(len) ? len : null, originOf(req)))
+    }
+    if (err.code?.startsWith('FST_ERR_CTP_')) {
+      const q = req.url.indexOf('?')
+      return send(
+        reply,
+        replayer.missAnswer(
+          { method: req.method, path: q < 0 ? req.url : req.url.slice(0, q), reason: 'bad-request', message: `the request could not be read: ${err.message}`, nearest: null },
+          originOf(req),
+        ),
+      )
+    }
+    resolved.log?.(`ERROR ${req.method} ${req.url}: ${err.message}`)
+    return reply
+      .code(500)
+      .header('x-reltape', 'error')
+      .send({ OK: false, Error: { Code: 'ReplayError', Message: `reltape replay failed on ${req.method} ${req.url}: ${err.message}` }, Result: null })
+  })
+
+  app.post('/__reltape/reset', async (_req, reply) => {
+    replayer.reset()
+    return reply.header('x-reltape', 'control').send({ OK: true })
+  })
+  app.get('/__reltape/state', async (_req, reply) => reply.header('x-reltape', 'control').send(replayer.state()))
+
+  app.all('/*', async (req, reply) => {
+    const answer = await replayer.answer({ method: req.method, url: req.url, headers: req.headers, body: req.body as Buffer | undefined })
+    if (answer.delayMs > 0) await sleep(answer.delayMs)
+    return send(reply, answer)
+  })
+
+  return { app, replayer, index, rules: resolved }
+}

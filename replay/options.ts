@@ -1,0 +1,96 @@
+/** Replay's options: one typed object, defaults resolved once, validated, frozen. */
+import { parseFieldPath, type FieldPath, type MatchRules } from '../model/match.js'
+
+/** The rules a replay server applies (everything except where the session comes from and where it listens). */
+export type ReplayRules = {
+  /**
+   * A request whose key has no recordings left is a miss, instead of getting its last recording again.
+   * @default false
+   */
+  strict?: boolean
+  /**
+   * JSON body fields left out of the key (dotted paths; `Items[].LocalId` or `Items.*.LocalId` for array items).
+   * Giving a list replaces the default.
+   * @default ['LocalId']
+   */
+  ignoreFields?: readonly string[]
+  /**
+   * Fields whose live value replaces the recorded request's value wherever the recorded response holds it.
+   * Giving a list replaces the default.
+   * @default ['LocalId']
+   */
+  echoFields?: readonly string[]
+  /** The identity (which token made the call) is part of the key. @default false */
+  matchIdentity?: boolean
+  /** The host the client addressed is part of the key. @default false */
+  matchHost?: boolean
+  /** `recorded` waits each recording's duration before answering. @default 'none' */
+  latency?: 'recorded' | 'none'
+  /** Called with one line per request and for warnings. @default no logging */
+  log?: (line: string) => void
+}
+
+/** The rules after defaults and validation. */
+export type ResolvedRules = Readonly<{
+  strict: boolean
+  ignoreFields: readonly string[]
+  echoFields: readonly string[]
+  match: MatchRules
+  echoPaths: readonly FieldPath[]
+  latency: 'recorded' | 'none'
+  log: ((line: string) => void) | null
+}>
+
+/** A bad option value; names the option. */
+export class ReplayOptionError extends Error {
+  readonly code = 'REPLAY_OPTION_INVALID'
+  constructor(message: string) {
+    super(message)
+    this.name = 'ReplayOptionError'
+  }
+}
+
+const DEFAULT_FIELDS = Object.freeze(['LocalId'])
+
+function paths(option: string, list: readonly string[]): FieldPath[] {
+  return list.map((p) => {
+    try {
+      return parseFieldPath(p)
+    } catch (e) {
+      throw new ReplayOptionError(`${option}: ${(e as Error).message}`)
+    }
+  })
+}
+
+export function resolveRules(rules: ReplayRules = {}): ResolvedRules {
+  const latency = rules.latency ?? 'none'
+  if (latency !== 'recorded' && latency !== 'none')
+    throw new ReplayOptionError(`latency must be "recorded" or "none", not ${JSON.stringify(latency)}`)
+  const ignoreFields = Object.freeze([...(rules.ignoreFields ?? DEFAULT_FIELDS)])
+  const echoFields = Object.freeze([...(rules.echoFields ?? DEFAULT_FIELDS)])
+  const match: MatchRules = Object.freeze({
+    ignoreFields: Object.freeze(paths('ignoreFields', ignoreFields)),
+    matchIdentity: rules.matchIdentity ?? false,
+    matchHost: rules.matchHost ?? false,
+  })
+  return Object.freeze({
+    strict: rules.strict ?? false,
+    ignoreFields,
+    echoFields,
+    match,
+    echoPaths: Object.freeze(paths('echoFields', echoFields)),
+    latency,
+    log: rules.log ?? null,
+  })
+}
+
+/** The rules in force, in words, for the start banner. */
+export function describeRules(r: ResolvedRules): string[] {
+  return [
+    `ignore fields: ${r.ignoreFields.join(', ') || '(none)'}`,
+    `echo fields: ${r.echoFields.join(', ') || '(none)'}`,
+    `when a request's recordings run out: ${r.strict ? 'miss (--strict)' : 'answer its last recording again'}`,
+    `identity in the key: ${r.match.matchIdentity ? 'yes' : 'no'}; host in the key: ${r.match.matchHost ? 'yes' : 'no'}`,
+    `latency: ${r.latency === 'recorded' ? 'as recorded' : 'none'}`,
+  ]
+}

@@ -1,0 +1,230 @@
+/**
+ * The replay decisions, apart from HTTP plumbing: which recording answers a live request (queues per key,
+ * in recorded order), preflights, misses with the nearest recording, and the state (used, unused, misses).
+ */
+import { describeDifference, differences, distance, keyOf, type RequestShape } from '../model/match.js'
+import type { ResolvedRules } from './options.js'
+import { echoedBody, type OutgoingHeaders } from './prepared-response.js'
+import { identityResolver, liveShape, type LiveRequest } from './request-shape.js'
+import type { Recording, SessionIndex } from './session-index.js'
+
+/** Why a request was not answered from a recording. */
+export type MissReason = 'no-match' | 'exhausted' | 'too-large' | 'no-cors' | 'bad-request'
+
+/** A request replay could not answer: kept in the state, listed by the test helper, answered as a 404 envelope. */
+export type ReplayMiss = {
+  method: string
+  path: string
+  reason: MissReason
+  message: string
+  nearest: { seq: number; method: string; path: string; differs: string[] } | null
+}
+
+/** What to send back. */
+export type Answer = {
+  status: number
+  statusText: string
+  headers: OutgoingHeaders
+  body: Buffer
+  /** The recording served, or null for a miss or a preflight built from CORS headers. */
+  recording: Recording | null
+  miss: ReplayMiss | null
+  /** Milliseconds to wait before answering (`--latency recorded`). */
+  delayMs: number
+}
+
+/** What `GET /__reltape/state` answers. */
+export type ReplayState = { used: number[]; unused: number[]; misses: ReplayMiss[] }
+
+export type UnusedRecording = { seq: number; method: string; path: string }
+
+function header(headers: LiveRequest['headers'], name: string): string | undefined {
+  const v = headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+function ordinal(n: number): string {
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th')
+  return `${n}${s}`
+}
+
+export class Replayer {
+  readonly #positions = new Map<string, number>()
+  readonly #preflightPositions = new Map<string, number>()
+  readonly #used = new Set<number>()
+  /** Live: the test helper hands out this very array. */
+  readonly misses: ReplayMiss[] = []
+  readonly #identityOf: (token: string | null) => string | null
+  readonly #log: ((line: string) => void) | null
+
+  constructor(
+    readonly index: SessionIndex,
+    readonly rules: ResolvedRules,
+  ) {
+    this.#identityOf = identityResolver(index.session)
+    this.#log = rules.log
+  }
+
+  /** Answers one live request. Synchronous from the moment its body is parsed, so concurrent requests never share a queue position. */
+  async answer(live: LiveRequest): Promise<Answer> {
+    const origin = header(live.headers, 'origin')
+    if (live.method === 'OPTIONS' && header(live.headers, 'access-control-request-method') !== undefined) return this.#preflight(live, origin)
+    const { shape, json } = await liveShape(live, this.#identityOf, this.rules.match.matchIdentity)
+    const key = keyOf(shape, this.rules.match)
+    const queue = this.index.queues.get(key)
+    if (!queue) return this.#miss(shape, live, 'no-match', origin)
+    const pos = this.#positions.get(key) ?? 0
+    let rec: Recording
+    if (pos < queue.length) {
+      rec = queue[pos]!
+      this.#positions.set(key, pos + 1)
+      this.#log?.(`HIT  ${shape.method} ${shape.path} → #${rec.seq} (${pos + 1}/${queue.length})`)
+    } else if (this.rules.strict) {
+      return this.#miss(shape, live, 'exhausted', origin, queue)
+    } else {
+      rec = queue[queue.length - 1]!
+      this.#positions.set(key, pos + 1)
+      this.#log?.(`HIT  ${shape.method} ${shape.path} → #${rec.seq} (again: ${ordinal(pos + 1)} request, ${queue.length} recorded)`)
+    }
+    this.#used.add(rec.seq)
+    return this.#serve(rec, json, origin)
+  }
+
+  #serve(rec: Recording, json: unknown, origin: string | undefined): Answer {
+    const r = rec.response
+    let headers = r.headers
+    if (r.specificOrigin && origin !== undefined && headers['access-control-allow-origin'] !== origin)
+      headers = { ...headers, 'access-control-allow-origin': origin }
+    return {
+      status: r.status,
+      statusText: r.statusText,
+      headers,
+      body: r.echo ? echoedBody(r, json, this.rules.echoPaths) : r.body,
+      recording: rec,
+      miss: null,
+      delayMs: this.rules.latency === 'recorded' ? Math.max(0, rec.exchange.durationMs) : 0,
+    }
+  }
+
+  #preflight(live: LiveRequest, origin: string | undefined): Answer {
+    const q = live.url.indexOf('?')
+    const path = q < 0 ? live.url : live.url.slice(0, q)
+    // The number of preflights depends on the browser's cache, so they never run out: the last one repeats.
+    const recorded = this.index.preflights.get(path)
+    if (recorded) {
+      const pos = this.#preflightPositions.get(path) ?? 0
+      const rec = recorded[Math.min(pos, recorded.length - 1)]!
+      this.#preflightPositions.set(path, pos + 1)
+      this.#used.add(rec.seq)
+      this.#log?.(`HIT  OPTIONS ${path} → #${rec.seq} (preflight)`)
+      return this.#serve(rec, undefined, origin)
+    }
+    const cors = this.index.corsByPath.get(path) ?? this.index.corsByPath.values().next().value
+    if (!cors) {
+      const shape: RequestShape = { method: 'OPTIONS', path, query: [], host: '', identity: null, body: { kind: 'empty' } }
+      return this.#miss(shape, live, 'no-cors', origin)
+    }
+    const headers: OutgoingHeaders = { ...cors }
+    const credentials = String(headers['access-control-allow-credentials'] ?? '').toLowerCase() === 'true'
+    if (origin !== undefined && (credentials || headers['access-control-allow-origin'] !== '*')) headers['access-control-allow-origin'] = origin
+    const method = header(live.headers, 'access-control-request-method')
+    const requested = header(live.headers, 'access-control-request-headers')
+    if (!headers['access-control-allow-methods'] && method) headers['access-control-allow-methods'] = method
+    if (!headers['access-control-allow-headers'] && requested) headers['access-control-allow-headers'] = requested
+    headers.vary = 'Origin'
+    this.#log?.(`CORS OPTIONS ${path}: preflight answered from the recorded CORS headers${this.index.corsByPath.has(path) ? ' of this path' : ' of another path'}`)
+    return { status: 204, statusText: 'No Content', headers, body: Buffer.alloc(0), recording: null, miss: null, delayMs: 0 }
+  }
+
+  #nearest(shape: RequestShape): { rec: Recording; differs: string[] } | null {
+    const samePath = this.index.byPath.get(shape.path)
+    // Only the first recording of each key: the others are the same request.
+    const seen = new Set<string>()
+    const candidates = (samePath ?? this.index.recordings).filter((r) => (seen.has(r.key) ? false : (seen.add(r.key), true)))
+    let best: { rec: Recording; score: number; differs: string[] } | null = null
+    for (const rec of candidates) {
+      const diffs = differences(shape, rec.shape, this.rules.match)
+      const score = distance(diffs)
+      if (!best || score < best.score) best = { rec, score, differs: diffs.map(describeDifference) }
+    }
+    return best && { rec: best.rec, differs: best.differs }
+  }
+
+  #miss(shape: RequestShape, live: LiveRequest, reason: MissReason, origin: string | undefined, queue?: Recording[]): Answer {
+    const what = `${shape.method} ${shape.path}`
+    let nearest: ReplayMiss['nearest'] = null
+    let message: string
+    if (reason === 'exhausted' && queue) {
+      const last = queue[queue.length - 1]!
+      nearest = { seq: last.seq, method: last.shape.method, path: last.shape.path, differs: [] }
+      message = `all ${queue.length} recording(s) of ${what} were already served (strict mode); the last was #${last.seq}`
+    } else if (reason === 'no-cors') {
+      message = `no recorded preflight or CORS headers for OPTIONS ${shape.path}`
+    } else {
+      const near = this.#nearest(shape)
+      if (near) nearest = { seq: near.rec.seq, method: near.rec.shape.method, path: near.rec.shape.path, differs: near.differs }
+      message = `no recording for ${what}` + (near ? `; nearest #${near.rec.seq} (${near.rec.shape.method} ${near.rec.shape.path}) differs in ${near.differs.join(', ') || 'nothing the key shows'}` : '; the session has no recordings')
+    }
+    return this.missAnswer({ method: shape.method, path: shape.path, reason, message, nearest }, origin)
+  }
+
+  /** Records a miss and builds its 404 envelope. */
+  missAnswer(miss: ReplayMiss, origin: string | undefined): Answer {
+    this.misses.push(miss)
+    this.#log?.(`MISS ${miss.method} ${miss.path}: ${miss.message}`)
+    const body = Buffer.from(
+      JSON.stringify({
+        OK: false,
+        Error: {
+          Code: 'ReplayMiss',
+          Message: miss.message,
+          Nearest: miss.nearest && { Seq: miss.nearest.seq, Method: miss.nearest.method, Path: miss.nearest.path, Differs: miss.nearest.differs },
+        },
+        Result: null,
+      }),
+    )
+    const headers: OutgoingHeaders = { 'content-type': 'application/json; charset=utf-8', 'x-reltape': 'miss' }
+    // Let a browser page on another origin read why its call missed.
+    if (origin !== undefined) {
+      headers['access-control-allow-origin'] = origin
+      headers['access-control-allow-credentials'] = 'true'
+      headers['access-control-expose-headers'] = 'x-reltape'
+      headers.vary = 'Origin'
+    }
+    return { status: 404, statusText: 'Not Found', headers, body, recording: null, miss, delayMs: 0 }
+  }
+
+  /** A request whose body is larger than any recording's (and than the server accepts): refused as a miss. */
+  tooLarge(method: string, url: string, size: number | null, origin: string | undefined): Answer {
+    const q = url.indexOf('?')
+    const path = q < 0 ? url : url.slice(0, q)
+    return this.missAnswer(
+      {
+        method,
+        path,
+        reason: 'too-large',
+        message: `the request body${size !== null ? ` (${size} bytes)` : ''} is larger than any recording's (the largest recorded request body is ${this.index.largestRequest} bytes); refused unread`,
+        nearest: null,
+      },
+      origin,
+    )
+  }
+
+  /** Rewinds every queue and forgets what was used and missed. */
+  reset(): void {
+    this.#positions.clear()
+    this.#preflightPositions.clear()
+    this.#used.clear()
+    this.misses.length = 0
+    this.#log?.('RESET every queue rewound')
+  }
+
+  unused(): UnusedRecording[] {
+    return this.index.recordings.filter((r) => !this.#used.has(r.seq)).map((r) => ({ seq: r.seq, method: r.shape.method, path: r.shape.path }))
+  }
+
+  state(): ReplayState {
+    const used = [...this.#used].sort((a, b) => a - b)
+    return { used, unused: this.unused().map((u) => u.seq), misses: [...this.misses] }
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Turns a recorded request and a live one into the same `RequestShape`, so that both get their key by
+ * one function. Bodies are judged the same way on both sides: JSON when the content type says JSON and
+ * the text parses, multipart by its parts, anything else by a digest of its bytes.
+ */
+import { createHash } from 'node:crypto'
+import { findToken } from '../model/auth.js'
+import { isJsonContentType, isMultipartContentType, parseQuery, type KeyBody, type KeyPart, type RequestShape } from '../model/match.js'
+import type { Body, HeaderPair, RecordedRequest, Session } from '../model/session.js'
+import { tokenHash } from '../store/store.js'
+
+export function digest(bytes: Uint8Array): string {
+  return createHash('sha1').update(bytes).digest('base64')
+}
+
+/** The bytes a stored body stands for (JSON as its exact text). */
+export function bodyBytes(body: Body): Buffer {
+  switch (body.kind) {
+    case 'empty':
+      return Buffer.alloc(0)
+    case 'json':
+      return Buffer.from(body.raw ?? JSON.stringify(body.json), 'utf8')
+    case 'text':
+      return Buffer.from(body.text, 'utf8')
+    case 'bytes':
+      return Buffer.from(body.base64, 'base64')
+    case 'multipart':
+      return encodeMultipart(body)
+  }
+}
+
+/** A multipart body rebuilt from its parts, with the boundary of its content type when it has one. */
+export function encodeMultipart(body: Extract<Body, { kind: 'multipart' }>): Buffer {
+  const boundary = /boundary="?([^";]+)"?/i.exec(body.contentType)?.[1] ?? 'reltape-boundary'
+  const chunks: Buffer[] = []
+  for (const part of body.parts) {
+    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"`
+    if (part.filename !== undefined) head += `; filename="${part.filename}"`
+    head += '\r\n'
+    if (part.contentType) head += `Content-Type: ${part.contentType}\r\n`
+    chunks.push(Buffer.from(head + '\r\n'), bodyBytes(part.body), Buffer.from('\r\n'))
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`))
+  return Buffer.concat(chunks)
+}
+
+/** A body judged from its bytes and content type, the way a live request's is. */
+export async function keyBodyFromBytes(bytes: Buffer, contentType: string | null): Promise<{ key: KeyBody; json: unknown }> {
+  if (bytes.length === 0) return { key: { kind: 'empty' }, json: undefined }
+  if (isJsonContentType(contentType)) {
+    try {
+      const json: unknown = JSON.parse(bytes.toString('utf8'))
+      return { key: { kind: 'json', json }, json }
+    } catch {
+      // Not JSON after all: matched by its bytes, like any other body.
+    }
+  }
+  if (contentType && isMultipartContentType(contentType)) {
+    const parts = await multipartParts(bytes, contentType)
+    if (parts) return { key: { kind: 'multipart', parts }, json: undefined }
+  }
+  return { key: { kind: 'bytes', digest: digest(bytes), size: bytes.length }, json: undefined }
+}
+
+async function multipartParts(bytes: Buffer, contentType: string): Promise<KeyPart[] | null> {
+  let form: FormData
+  try {
+    form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData()
+  } catch {
+    return null
+  }
+  const parts: KeyPart[] = []
+  for (const [name, value] of form.entries()) {
+    if (typeof value === 'string') {
+      const b = Buffer.from(value, 'utf8')
+      parts.push({ name, filename: null, contentType: null, digest: digest(b), size: b.length })
+    } else {
+      const b = Buffer.from(await value.arrayBuffer())
+      parts.push({ name, filename: value.name, contentType: normaliseType(value.type), digest: digest(b), size: b.length })
+    }
+  }
+  return parts
+}
+
+function normaliseType(type: string | undefined): string | null {
+  const t = type?.trim().toLowerCase()
+  return t ? t : null
+}
+
+/** A recorded body judged like a live one (without re-parsing what the recorder already parsed). */
+export async function keyBodyOfRecorded(body: Body): Promise<{ key: KeyBody; json: unknown }> {
+  if (body.kind === 'empty') return { key: { kind: 'empty' }, json: undefined }
+  if (body.kind === 'json' && isJsonContentType(body.contentType)) return { key: { kind: 'json', json: body.json }, json: body.json }
+  if (body.kind === 'multipart') {
+    const parts = body.parts.map((p): KeyPart => {
+      const b = bodyBytes(p.body)
+      // A part without a file name is a plain field: the live side sees it as a string without a type.
+      const isFile = p.filename !== undefined
+      return {
+        name: p.name,
+        filename: isFile ? p.filename! : null,
+        contentType: isFile ? normaliseType(p.contentType) : null,
+        digest: digest(b),
+        size: b.length,
+      }
+    })
+    return { key: { kind: 'multipart', parts }, json: undefined }
+  }
+  return keyBodyFromBytes(bodyBytes(body), body.contentType)
+}
+
+function headerValue(headers: readonly HeaderPair[], name: string): string | null {
+  for (const [n, v] of headers) if (n.toLowerCase() === name) return v
+  return null
+}
+
+/** The identity alias for a token, by its hash in the session's identities. */
+export function identityResolver(session: Session): (token: string | null) => string | null {
+  const byHash = new Map(session.identities.map((i) => [i.tokenHash, i.alias]))
+  return (token) => {
+    if (!token) return null
+    const hash = tokenHash(token)
+    return byHash.get(hash) ?? `unknown:${hash}`
+  }
+}
+
+/** The shape of a recorded request, and its parsed JSON body (for echo fields). */
+export async function recordedShape(req: RecordedRequest): Promise<{ shape: RequestShape; json: unknown }> {
+  const url = new URL(req.url)
+  const { key, json } = await keyBodyOfRecorded(req.body)
+  const host = (headerValue(req.headers, 'host') ?? url.host).toLowerCase()
+  return {
+    shape: {
+      method: req.method.toUpperCase(),
+      path: url.pathname,
+      query: parseQuery(url.search.slice(1)),
+      host,
+      identity: req.auth?.identity ?? null,
+      body: key,
+    },
+    json,
+  }
+}
+
+/** What replay needs of a live request. */
+export type LiveRequest = {
+  method: string
+  /** The request target: path and query. */
+  url: string
+  headers: Readonly<Record<string, string | string[] | undefined>>
+  body: Buffer | undefined
+}
+
+/** The token of a live request, from `Authorization: Client …` or the session cookie. */
+export function liveToken(headers: LiveRequest['headers']): string | null {
+  const pairs: HeaderPair[] = []
+  const auth = headers.authorization
+  const cookie = headers.cookie
+  if (typeof auth === 'string') pairs.push(['authorization', auth])
+  if (typeof cookie === 'string') pairs.push(['cookie', cookie])
+  else if (Array.isArray(cookie)) for (const c of cookie) pairs.push(['cookie', c])
+  return pairs.length ? (findToken(pairs)?.token ?? null) : null
+}
+
+/** The shape of a live request, and its parsed JSON body (for echo fields). */
+export async function liveShape(
+  req: LiveRequest,
+  identityOf: (token: string | null) => string | null,
+  withIdentity: boolean,
+): Promise<{ shape: RequestShape; json: unknown }> {
+  const q = req.url.indexOf('?')
+  const path = q < 0 ? req.url : req.url.slice(0, q)
+  const ct = req.headers['content-type']
+  const { key, json } = await keyBodyFromBytes(req.body ?? EMPTY, typeof ct === 'string' ? ct : null)
+  const host = req.headers.host
+  return {
+    shape: {
+      method: req.method,
+      path: decodePath(path),
+      query: q < 0 ? [] : parseQuery(req.url.slice(q + 1)),
+      host: typeof host === 'string' ? host.toLowerCase() : '',
+      // Hashing the token costs a little: only when the identity is part of the key or a miss is explained.
+      identity: withIdentity ? identityOf(liveToken(req.headers)) : null,
+      body: key,
+    },
+    json,
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** `new URL().pathname` keeps percent-escapes as sent; a live path from fastify does too, so normalise both alike. */
+function decodePath(path: string): string {
+  return path.includes('%') ? new URL(path, 'http://x').pathname : path
+}

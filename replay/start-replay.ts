@@ -1,0 +1,91 @@
+/**
+ * The replay server for tests and scripts:
+ *
+ *   const replay = await startReplay({ session: 'checkout-flow' })
+ *   // … point the client under test at replay.url …
+ *   expect(replay.misses).toEqual([])
+ *   expect(replay.unused()).toEqual([])
+ *   await replay.close()
+ */
+import type { AddressInfo } from 'node:net'
+import type { Session } from '../model/session.js'
+import { buildReplayApp } from './app.js'
+import { loadReplaySession } from './load-session.js'
+import { describeRules, resolveRules, type ReplayRules, type ResolvedRules } from './options.js'
+import type { ReplayMiss, ReplayState, UnusedRecording } from './replayer.js'
+
+export type ReplayOptions = ReplayRules & {
+  /** A Session object, a session name (looked up in `dir`) or a path to a session file. */
+  session: Session | string
+  /** The sessions directory for a session name. @default $RELTAPE_DIR, else ./sessions */
+  dir?: string
+  /** @default 0 (any free port) */
+  port?: number
+  /** @default '127.0.0.1' */
+  host?: string
+}
+
+export type ReplayHandle = {
+  /** `http://127.0.0.1:PORT`, without a trailing slash. */
+  url: string
+  /** Requests that no recording answered, in order (a live array: it grows as misses happen). */
+  readonly misses: ReplayMiss[]
+  /** Recordings never served. */
+  unused(): UnusedRecording[]
+  /** What `GET /__reltape/state` answers. */
+  state(): ReplayState
+  /** Rewinds every queue, forgets what was used and missed. */
+  reset(): void
+  /** The session served, and the rules in force (for a start banner). */
+  readonly session: Session
+  readonly source: string
+  readonly rules: ResolvedRules
+  /** Distinct keys served. */
+  readonly keys: number
+  describeRules(): string[]
+  close(): Promise<void>
+}
+
+/** The port is taken (or not allowed): says which. */
+export class ReplayListenError extends Error {
+  readonly code: string
+  constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
+    super(
+      cause.code === 'EADDRINUSE'
+        ? `port ${port} on ${host} is already in use; choose another with --port (or 0 for any free port)`
+        : `cannot listen on ${host}:${port}: ${cause.message}`,
+    )
+    this.name = 'ReplayListenError'
+    this.code = cause.code === 'EADDRINUSE' ? 'REPLAY_PORT_IN_USE' : 'REPLAY_LISTEN_FAILED'
+  }
+}
+
+/** Loads the session, builds the app and listens. Never contacts any upstream. */
+export async function startReplay(options: ReplayOptions): Promise<ReplayHandle> {
+  const rules = resolveRules(options)
+  const host = options.host ?? '127.0.0.1'
+  const port = options.port ?? 0
+  const { session, source } = await loadReplaySession(options.session, options.dir)
+  const { app, replayer, index } = await buildReplayApp(session, rules)
+  try {
+    await app.listen({ port, host })
+  } catch (e) {
+    await app.close()
+    throw new ReplayListenError(host, port, e as NodeJS.ErrnoException)
+  }
+  const address = app.server.address() as AddressInfo
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    misses: replayer.misses,
+    unused: () => replayer.unused(),
+    state: () => replayer.state(),
+    reset: () => replayer.reset(),
+    session,
+    source,
+    rules,
+    keys: index.queues.size,
+    describeRules: () => describeRules(rules),
+    close: () => app.close(),
+  }
+}
