@@ -1,11 +1,69 @@
-import type { Command } from '../command.js'
+import { dirOption, intOption, listOption, stringOption, untilStopped, UsageError, type Command } from '../command.js'
+import { startReplay } from '../../replay/start-replay.js'
 
-// Placeholder until the replay part lands: the command is listed, and says so when run.
 export const replayCommand: Command = {
   name: 'replay',
-  summary: '(replay: not built yet)',
-  options: {},
-  async run() {
-    throw new Error('reltape replay is not built yet')
+  summary: 'serve a recorded session as a deterministic API server (never contacts the real one)',
+  args: 'SESSION',
+  positionals: { min: 1, max: 1 },
+  options: {
+    ...dirOption,
+    port: { type: 'string', valueName: 'PORT', description: 'port to listen on (default 8001; 0 for any free port)' },
+    host: { type: 'string', valueName: 'HOST', description: 'address to bind (default 127.0.0.1)' },
+    strict: { type: 'boolean', description: 'a request whose recordings ran out is a miss (default: its last recording answers again)' },
+    'ignore-field': {
+      type: 'string',
+      multiple: true,
+      valueName: 'PATH',
+      description: 'JSON body field left out of matching, e.g. LocalId, Message.LocalId, Items[].LocalId (default LocalId; giving any replaces it)',
+    },
+    'echo-field': {
+      type: 'string',
+      multiple: true,
+      valueName: 'PATH',
+      description: "field whose live value replaces the recorded one in the response (default LocalId; giving any replaces it)",
+    },
+    'match-identity': { type: 'boolean', description: 'the identity (which token) is part of the match; cookie and header count the same' },
+    'match-host': { type: 'boolean', description: 'the host the client addressed is part of the match' },
+    latency: { type: 'string', valueName: 'recorded|none', description: 'wait each recording\'s duration before answering (default none)' },
+  },
+  details: `
+SESSION is a name in the sessions directory or a path to a session file.
+Each request is logged on one line: HIT (which recording) or MISS (why, and the nearest recording).
+A miss answers 404 with {"OK": false, "Error": {"Code": "ReplayMiss", ...}} and the header x-reltape: miss.
+POST /__reltape/reset rewinds every queue; GET /__reltape/state lists used and unused recordings and the misses.
+
+Examples:
+  reltape replay checkout-flow
+  reltape replay ./sessions/checkout-flow.json --port 0 --strict --ignore-field LocalId --ignore-field Meta.Timestamp`,
+  async run({ values, positionals }) {
+    const latency = stringOption(values, 'latency') ?? 'none'
+    if (latency !== 'recorded' && latency !== 'none') throw new UsageError(`--latency takes "recorded" or "none", not ${JSON.stringify(latency)}`)
+    const ignore = listOption(values, 'ignore-field')
+    const echo = listOption(values, 'echo-field')
+    const replay = await startReplay({
+      session: positionals[0]!,
+      dir: stringOption(values, 'dir'),
+      port: intOption(values, 'port', 8001),
+      host: stringOption(values, 'host') ?? '127.0.0.1',
+      strict: values.strict === true,
+      ignoreFields: ignore.length ? ignore : undefined,
+      echoFields: echo.length ? echo : undefined,
+      matchIdentity: values['match-identity'] === true,
+      matchHost: values['match-host'] === true,
+      latency,
+      log: (line) => console.log(line),
+    })
+    const exchanges = replay.session.exchanges.length
+    console.log(`reltape replay listening on ${replay.url}`)
+    console.log(`session: ${replay.source}`)
+    console.log(`serving ${exchanges} exchange(s) under ${replay.keys} distinct key(s); never contacts any upstream`)
+    for (const rule of replay.describeRules()) console.log(`  ${rule}`)
+    console.log('control: POST /__reltape/reset, GET /__reltape/state; Ctrl-C to stop')
+    await untilStopped()
+    const unused = replay.unused()
+    console.log(`stopping: ${replay.misses.length} miss(es), ${unused.length} recording(s) never used`)
+    await replay.close()
+    return 0
   },
 }
