@@ -1,0 +1,40 @@
+/**
+ * mockttp prints its own lines for failures that the recorder already records as exchanges
+ * (`Failed to handle request: connect ECONNREFUSED …`). While a recorder runs, those lines are dropped;
+ * everything else printed goes through unchanged.
+ */
+const MOCKTTP_NOISE = [/^Failed to handle request/, /^Response error:/, /^Failed to handle websocket/, /^Upstream (request|response) failed/, /^Error in proxied request/]
+
+type Printer = (...args: unknown[]) => void
+
+let active = 0
+let originals: { error: Printer; log: Printer; warn: Printer } | null = null
+
+function filtered(print: Printer): Printer {
+  return (...args: unknown[]) => {
+    const first = args[0]
+    if (typeof first === 'string' && MOCKTTP_NOISE.some((re) => re.test(first))) return
+    print(...args)
+  }
+}
+
+/** Starts dropping mockttp's failure lines; returns the function that stops it (counted, so recorders can nest). */
+export function muteMockttpLogs(): () => void {
+  if (active++ === 0) {
+    originals = { error: console.error, log: console.log, warn: console.warn }
+    console.error = filtered(originals.error)
+    console.log = filtered(originals.log)
+    console.warn = filtered(originals.warn)
+  }
+  let done = false
+  return () => {
+    if (done) return
+    done = true
+    if (--active === 0 && originals) {
+      console.error = originals.error
+      console.log = originals.log
+      console.warn = originals.warn
+      originals = null
+    }
+  }
+}

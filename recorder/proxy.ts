@@ -1,0 +1,81 @@
+/**
+ * The mockttp server: forward proxy (HTTP, and HTTPS through CONNECT with certificates from reltape's CA)
+ * or reverse proxy in front of one upstream. Capture hangs on its events, never on its request path.
+ */
+import { Server as NetServer } from 'node:net'
+import { getLocal, type Mockttp } from 'mockttp'
+import type { CertificateAuthority } from '../store/ca.js'
+
+export type ProxyOptions = {
+  /** `forward` passes on whatever the client asks for; `reverse` sends everything to `upstream`. */
+  mode: 'forward' | 'reverse'
+  /** The upstream origin in reverse mode, e.g. `https://api.example.com` (no path). */
+  upstream: string | null
+  port: number
+  host: string
+  ca: CertificateAuthority
+  /** Extra CAs (PEM text) trusted for upstream TLS, besides the system's. */
+  upstreamCAs: string[]
+  /** Turn upstream certificate verification off. */
+  insecureUpstream: boolean
+  /** mockttp's body limit for events: larger bodies still pass whole to the client, but arrive empty in events. */
+  maxBody: number
+}
+
+/** The port is taken: names it, so the user can pick another. */
+export class PortInUseError extends Error {
+  readonly code = 'PORT_IN_USE'
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(`${host}:${port} is already in use by another process; stop it, or choose another port with --port`)
+    this.name = 'PortInUseError'
+  }
+}
+
+/**
+ * mockttp 4 listens on every interface and takes no host. Secure by default means loopback only, so while
+ * it starts, a bare `listen(port)` call is given the host as well. Only calls with exactly one numeric argument
+ * are touched, and only during this start.
+ */
+async function startOnHost(server: Mockttp, port: number, host: string): Promise<void> {
+  const original = NetServer.prototype.listen
+  const call = original as (this: NetServer, ...a: unknown[]) => NetServer
+  const patched = function (this: NetServer, ...args: unknown[]) {
+    return call.apply(this, args.length === 1 && typeof args[0] === 'number' ? [args[0], host] : args)
+  }
+  NetServer.prototype.listen = patched as typeof original
+  try {
+    await server.start(port)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(host, port)
+    throw e
+  } finally {
+    if (NetServer.prototype.listen === (patched as typeof original)) NetServer.prototype.listen = original
+  }
+}
+
+export async function startProxy(o: ProxyOptions): Promise<Mockttp> {
+  const server = getLocal({
+    https: { cert: o.ca.cert, key: o.ca.key },
+    recordTraffic: false,
+    maxBodySize: o.maxBody,
+    // HTTP/1.1 towards clients: what the API's clients use, and headers keep their wire case.
+    http2: false,
+    suggestChanges: false,
+  })
+  const passThrough = {
+    ...(o.insecureUpstream ? { ignoreHostHttpsErrors: true } : {}),
+    ...(o.upstreamCAs.length ? { additionalTrustedCAs: o.upstreamCAs.map((cert) => ({ cert })) } : {}),
+  }
+  await startOnHost(server, o.port, o.host)
+  try {
+    if (o.mode === 'reverse' && o.upstream) await server.forAnyRequest().thenForwardTo(o.upstream, passThrough)
+    else await server.forAnyRequest().thenPassThrough(passThrough)
+  } catch (e) {
+    await server.stop()
+    throw e
+  }
+  return server
+}
