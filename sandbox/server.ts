@@ -69,7 +69,11 @@ export function buildSandboxApp(options: SandboxAppOptions = {}): FastifyInstanc
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body))
 
-  app.options('/*', async (request, reply) => reply.code(204).headers({ ...corsHeaders(request), 'Access-Control-Max-Age': '600', Vary: 'Origin' }).send())
+  // Preflights need no token: browsers never send credentials with them.
+  app.options('/*', async (request, reply) => {
+    log(`OPTIONS ${request.url} preflight from ${request.headers.origin ?? 'no origin'}`)
+    return reply.code(204).headers({ ...corsHeaders(request), 'Access-Control-Max-Age': '600', Vary: 'Origin' }).send()
+  })
 
   app.post(`${API_PREFIX}*`, async (request, reply) => {
     const method = (request.params as { '*': string })['*'].replace(/\/+$/, '')
@@ -137,7 +141,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const requestedPort = options.port ?? 0
   const ca = await loadOrCreateCA(options.home ?? reltapeHome())
   const tls = await issueServerCertificate(ca, ['localhost', '127.0.0.1'])
-  const api = buildSandboxApp({ https: tls, ...(options.log ? { log: options.log } : {}) })
+  // Serve the chain (leaf, then CA): Chromium's --ignore-certificate-errors-spki-list only matches keys the server presents.
+  const https = { key: tls.key, cert: tls.cert.trimEnd() + '\n' + ca.cert }
+  const api = buildSandboxApp({ https, ...(options.log ? { log: options.log } : {}) })
   try {
     await api.listen({ port: requestedPort, host })
   } catch (e) {
