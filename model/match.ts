@@ -46,7 +46,7 @@ export function parseFieldPath(text: string): FieldPath {
   const out: string[] = []
   for (const raw of text.split('.')) {
     const m = /^([^[\]]*)((?:\[\d*\])*)$/.exec(raw)
-    if (!m) throw new Error(`not a field path: ${JSON.stringify(text)} (use a.b, a[].b, a.*.b or a[0].b)`)
+    if (!m || raw === '') throw new Error(`not a field path: ${JSON.stringify(text)} (use a.b, a[].b, a.*.b or a[0].b)`)
     if (m[1]) out.push(m[1])
     for (const idx of m[2]!.match(/\[\d*\]/g) ?? []) out.push(idx === '[]' ? '*' : idx.slice(1, -1))
   }
