@@ -3,4 +3,5 @@ export { startSandbox, buildSandboxApp, buildAppPageServer, SandboxPortInUseErro
 export { SANDBOX_TOKENS, type SandboxRole } from './tokens.js'
 export { SandboxState, AVATAR_FILE_ID, TEXT_FILE_ID, CHAT_ID, CUSTOMER_CLIENT_ID, OPERATOR_USER_ID } from './state.js'
 export { PNG_SIGNATURE } from './png.js'
-export { playStory, type StoryOptions, type StoryResult } from './story.js'
+export { playStory, STORY_PLAN, type StoryOptions, type StoryResult, type StoryStep } from './story.js'
+export { chooseEncoding, ALLOW_HEADERS, ALLOW_METHODS, type Encoding } from './http.js'

@@ -1,5 +1,7 @@
 import { intOption, stringOption, untilStopped, type Command } from '../command.js'
-import { SANDBOX_TOKENS, startSandbox } from '../../sandbox/index.js'
+// Not sandbox/index.js: that also loads the story client, whose undici is only a dev dependency.
+import { startSandbox } from '../../sandbox/server.js'
+import { SANDBOX_TOKENS } from '../../sandbox/tokens.js'
 
 export const sandboxCommand: Command = {
   name: 'sandbox',
