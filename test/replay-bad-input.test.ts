@@ -17,6 +17,16 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
+/** The error a start fails with; a start that succeeds fails the test (after closing the server). */
+async function failure(started: Promise<ReplayHandle>): Promise<Error & { code?: string }> {
+  try {
+    replay = await started
+  } catch (e) {
+    return e as Error & { code?: string }
+  }
+  throw new Error('expected startReplay to fail')
+}
+
 function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'reltape-replay-'))
   dirs.push(d)
@@ -28,7 +38,7 @@ describe('bad input', () => {
     const dir = tempDir()
     copyFileSync(CHAT_STORY, join(dir, 'chat-story.json'))
     copyFileSync(CHAT_STORY, join(dir, 'login.json'))
-    const err = await startReplay({ session: 'chat-stroy', dir }).catch((e: unknown) => e as Error & { code?: string })
+    const err = await failure(startReplay({ session: 'chat-stroy', dir }))
     expect(err).toBeInstanceOf(Error)
     expect(err.code).toBe('SESSION_NOT_FOUND')
     expect(err.message).toContain('no session "chat-stroy"')
@@ -40,7 +50,7 @@ describe('bad input', () => {
     const file = join(dir, 'broken.json')
     copyFileSync(join(FIXTURES, 'corrupt.json'), file)
     const before = readFileSync(file)
-    const err = await startReplay({ session: file }).catch((e: unknown) => e as Error & { code?: string })
+    const err = await failure(startReplay({ session: file }))
     expect(err.code).toBe('SESSION_INVALID')
     expect(err.message).toMatch(/broken\.json: line \d+, column \d+: not valid JSON/)
     expect(readdirSync(dir)).toEqual(['broken.json'])
@@ -50,7 +60,7 @@ describe('bad input', () => {
   it('a port in use: a clear error with a stable code', async () => {
     blocker = createServer()
     const port = await new Promise<number>((resolve) => blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)))
-    const err = await startReplay({ session: CHAT_STORY, port }).catch((e: unknown) => e as Error & { code?: string })
+    const err = await failure(startReplay({ session: CHAT_STORY, port }))
     expect(err.code).toBe('REPLAY_PORT_IN_USE')
     expect(err.message).toBe(`port ${port} on 127.0.0.1 is already in use; choose another with --port (or 0 for any free port)`)
   })
@@ -79,7 +89,7 @@ describe('bad input', () => {
   })
 
   it('rejects a bad field path in the options with a stable code', async () => {
-    const err = await startReplay({ session: CHAT_STORY, ignoreFields: ['a..b'] }).catch((e: unknown) => e as Error & { code?: string })
+    const err = await failure(startReplay({ session: CHAT_STORY, ignoreFields: ['a..b'] }))
     expect(err.code).toBe('REPLAY_OPTION_INVALID')
     expect(err.message).toContain('ignoreFields: not a field path: "a..b"')
   })
