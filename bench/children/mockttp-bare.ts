@@ -1,0 +1,17 @@
+/**
+ * mockttp as reltape's recorder configures it (forward proxy, HTTPS interception with reltape's CA), passing
+ * everything through with no capture and no event listeners: the floor the recorder's design can reach.
+ * The upstream's CA is trusted through NODE_EXTRA_CA_CERTS, set by the parent (the fast way: see DESIGN.md).
+ */
+import { loadOrCreateCA } from '../../store/ca.js'
+import { startProxy } from '../../recorder/proxy.js'
+import { childConfig, fail, ready } from './protocol.js'
+
+const config = childConfig<{ home: string }>()
+try {
+  const ca = await loadOrCreateCA(config.home)
+  const server = await startProxy({ mode: 'forward', upstream: null, port: 0, host: '127.0.0.1', ca, upstreamCAs: [], insecureUpstream: false, maxBody: 50 * 1024 * 1024 })
+  ready({ url: `http://127.0.0.1:${server.port}` }, { stop: async () => (await server.stop(), {}) })
+} catch (e) {
+  fail(e)
+}
