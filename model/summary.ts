@@ -2,6 +2,7 @@
  * One row of the viewer's exchange list: what the list needs, without bodies.
  * Built by the viewer's server from an Exchange; the UI receives it as JSON.
  */
+import { asEnvelope, resultCount } from './envelope.js'
 import type { Exchange } from './session.js'
 
 export type ExchangeSummary = {
@@ -46,3 +47,49 @@ export function errorCodeOf(error: unknown): string | null {
 }
 
 export type { Exchange }
+
+/** Splits an absolute URL into host and path+query without the URL global (model/ has no DOM or Node types). */
+function splitUrl(url: string): { host: string; path: string } {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)([^#]*)/i.exec(url)
+  if (!m) return { host: '', path: url }
+  const path = m[2] ?? ''
+  return { host: m[1] ?? '', path: path === '' ? '/' : path.startsWith('?') ? `/${path}` : path }
+}
+
+function bodySize(body: { kind: string; size?: number } | undefined): number {
+  return body === undefined || body.kind === 'empty' ? 0 : (body.size ?? 0)
+}
+
+function headerValue(headers: [string, string][], name: string): string | null {
+  const lower = name.toLowerCase()
+  for (const [k, v] of headers) if (k.toLowerCase() === lower) return v
+  return null
+}
+
+/** The list row of an exchange: what the viewer's list shows, without bodies. Pure and cheap (no body copying). */
+export function summarize(exchange: Exchange): ExchangeSummary {
+  const { host, path } = splitUrl(exchange.request.url)
+  const response = exchange.response
+  const body = response?.body
+  const json = body?.kind === 'json' ? body.json : undefined
+  const envelope = json === undefined ? null : asEnvelope(json)
+  return {
+    seq: exchange.seq,
+    id: exchange.id,
+    startedAt: exchange.startedAt,
+    method: exchange.request.method,
+    path,
+    host,
+    status: response ? response.status : null,
+    ok: envelope ? envelope.OK : null,
+    errorCode: envelope && !envelope.OK ? (errorCodeOf(envelope.Error) ?? 'Error') : null,
+    transportError: exchange.error ? exchange.error.code : null,
+    identity: exchange.request.auth?.identity ?? null,
+    durationMs: exchange.durationMs,
+    requestSize: bodySize(exchange.request.body),
+    responseSize: bodySize(body),
+    resultCount: envelope ? resultCount(envelope.Result) : null,
+    relsTypes: envelope ? Object.keys(envelope.Rels) : [],
+    contentType: body && body.kind !== 'empty' ? body.contentType : response ? headerValue(response.headers, 'content-type') : null,
+  }
+}

@@ -1,0 +1,105 @@
+/** The JSON API over the sessions directory: sessions, pages of exchange rows, one exchange, raw bodies. */
+import type { FastifyInstance } from 'fastify'
+import type { Body, Exchange } from '../model/session.js'
+import type { ExchangePage } from '../model/summary.js'
+import { SessionNameError } from '../store/paths.js'
+import { checkSessionName } from '../model/session.js'
+import { bodyBytes, downloadName, exchangeForView, isSafeInlineImage } from './bodies.js'
+import { ViewerError } from './errors.js'
+import { RAW_BODY_CSP } from './security.js'
+import type { SessionCache } from './session-cache.js'
+
+export const MAX_PAGE = 1000
+export const DEFAULT_PAGE = 200
+
+type NameParams = { name: string }
+type SeqParams = { name: string; seq: number }
+type RawParams = SeqParams & { side: 'request' | 'response' }
+
+const nameParam = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const
+const seqParams = {
+  type: 'object',
+  properties: { name: { type: 'string' }, seq: { type: 'integer', minimum: 1 } },
+  required: ['name', 'seq'],
+} as const
+
+/** Refuses a name with path segments before anything touches the disk. */
+function checkedName(name: string): string {
+  const problem = checkSessionName(name)
+  if (problem) throw new SessionNameError(problem)
+  return name
+}
+
+async function exchangeOf(cache: SessionCache, name: string, seq: number): Promise<Exchange> {
+  const entry = await cache.get(checkedName(name))
+  const exchange = entry.bySeq.get(seq)
+  if (!exchange) throw new ViewerError('EXCHANGE_NOT_FOUND', `session ${JSON.stringify(name)} has no exchange ${seq} (it holds ${entry.summaries.length})`)
+  return exchange
+}
+
+export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache): void {
+  app.get('/api/sessions', async () => cache.list())
+
+  app.get<{ Params: NameParams }>('/api/sessions/:name', { schema: { params: nameParam } }, async (request) => {
+    const name = checkedName(request.params.name)
+    const summary = await cache.summary(name)
+    if (summary.invalid) throw new ViewerError('SESSION_INVALID', summary.invalid)
+    const { session } = await cache.get(name)
+    return {
+      summary,
+      session: { name: session.name, createdAt: session.createdAt, recording: session.recording, identities: session.identities },
+    }
+  })
+
+  app.get<{ Params: NameParams; Querystring: { offset: number; limit: number } }>(
+    '/api/sessions/:name/exchanges',
+    {
+      schema: {
+        params: nameParam,
+        querystring: {
+          type: 'object',
+          properties: {
+            offset: { type: 'integer', minimum: 0, default: 0 },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE },
+          },
+        },
+      },
+    },
+    async (request): Promise<ExchangePage> => {
+      const entry = await cache.get(checkedName(request.params.name))
+      const { offset, limit } = request.query
+      return { total: entry.summaries.length, offset, items: entry.summaries.slice(offset, offset + limit) }
+    },
+  )
+
+  app.get<{ Params: SeqParams }>('/api/sessions/:name/exchanges/:seq', { schema: { params: seqParams } }, async (request) =>
+    exchangeForView(await exchangeOf(cache, request.params.name, request.params.seq)),
+  )
+
+  app.get<{ Params: RawParams; Querystring: { inline?: string } }>(
+    '/api/sessions/:name/exchanges/:seq/raw/:side',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          properties: { ...seqParams.properties, side: { type: 'string', enum: ['request', 'response'] } },
+          required: ['name', 'seq', 'side'],
+        },
+      },
+    },
+    async (request, reply) => {
+      const { name, seq, side } = request.params
+      const exchange = await exchangeOf(cache, name, seq)
+      const body: Body | undefined = side === 'request' ? exchange.request.body : exchange.response?.body
+      if (!body) throw new ViewerError('BODY_NOT_FOUND', `exchange ${seq} of ${JSON.stringify(name)} has no response (${exchange.error?.code ?? 'none recorded'})`)
+      const contentType = body.kind === 'empty' || !body.contentType ? 'application/octet-stream' : body.contentType
+      const inline = request.query.inline === '1' && isSafeInlineImage(contentType)
+      reply.header('Content-Security-Policy', RAW_BODY_CSP)
+      reply.header('X-Content-Type-Options', 'nosniff')
+      reply.header('Cache-Control', 'no-store')
+      reply.header('Content-Disposition', `${inline ? 'inline' : 'attachment'}; filename="${downloadName(name, seq, side, contentType)}"`)
+      if (body.truncated) reply.header('X-Reltape-Truncated', `recorded ${body.kind === 'empty' ? 0 : body.size} bytes, kept fewer`)
+      return reply.type(contentType).send(bodyBytes(body))
+    },
+  )
+}

@@ -1,0 +1,96 @@
+/**
+ * `reltape view`: a fastify server with the viewer's JSON API over a sessions directory, live
+ * updates, and the built Lit UI. `buildViewerApp` makes the app (tests use `inject()`), `startViewer` listens.
+ */
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import fastifyStatic from '@fastify/static'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { RelsConfig } from '../model/rels.js'
+import { checkSessionName } from '../model/session.js'
+import { SessionNameError } from '../store/paths.js'
+import { loadRelsConfig } from './config.js'
+import { installErrorHandlers, ViewerError } from './errors.js'
+import { LiveHub } from './live.js'
+import { registerSessionRoutes } from './routes-sessions.js'
+import { installSecurity } from './security.js'
+import { SessionCache } from './session-cache.js'
+
+export const DEFAULT_HOST = '127.0.0.1'
+export const DEFAULT_PORT = 4000
+
+export type ViewerOptions = {
+  /** The sessions directory. */
+  dir: string
+  /** The host the server binds; also the one Host name accepted besides loopback names. Default 127.0.0.1. */
+  host?: string
+  /** The built UI (index.html and assets). Default: `dist/ui`, found from this file's place. */
+  uiDir?: string
+  /** The Rels override table. Default: read from reltape.config.json (cwd, else the sessions dir's parent). */
+  config?: RelsConfig
+}
+
+/** `dist/viewer/server.js` → `dist/ui`; `viewer/server.ts` run from source → `dist/ui` too. */
+export function defaultUiDir(): string {
+  const candidates = [new URL('../ui/', import.meta.url), new URL('../dist/ui/', import.meta.url)].map((u) => fileURLToPath(u))
+  return candidates.find((d) => existsSync(`${d}index.html`)) ?? (candidates[0] as string)
+}
+
+const UI_MISSING = 'UI not built: run npm run build (the viewer serves dist/ui, which `npm run build:ui` makes from viewer/ui)\n'
+
+export async function buildViewerApp(options: ViewerOptions): Promise<FastifyInstance> {
+  const host = options.host ?? DEFAULT_HOST
+  const config = { rels: { ...(options.config?.rels ?? (await loadRelsConfig(options.dir)).rels) } }
+  const cache = new SessionCache(options.dir)
+  const app = Fastify({ logger: false, forceCloseConnections: true })
+  const live = new LiveHub(cache, (e) => app.log.error(e))
+
+  installSecurity(app, host)
+  installErrorHandlers(app)
+  registerSessionRoutes(app, cache)
+
+  app.get('/api/config', async () => config)
+
+  app.get<{ Params: { name: string }; Querystring: { afterSeq?: number } }>(
+    '/api/sessions/:name/events',
+    { schema: { querystring: { type: 'object', properties: { afterSeq: { type: 'integer', minimum: 0 } } } } },
+    async (request, reply) => {
+      const problem = checkSessionName(request.params.name)
+      if (problem) throw new SessionNameError(problem)
+      await live.subscribeSession(request.params.name, reply, request.query.afterSeq)
+    },
+  )
+  app.get('/api/events', async (_request, reply) => live.subscribeSessions(reply))
+
+  const uiDir = options.uiDir ?? defaultUiDir()
+  if (existsSync(`${uiDir.replace(/\/?$/, '/')}index.html`)) {
+    await app.register(fastifyStatic, { root: uiDir, prefix: '/', index: ['index.html'], wildcard: true })
+  } else {
+    app.get('/', async (_request, reply) => reply.code(503).type('text/plain; charset=utf-8').send(UI_MISSING))
+  }
+
+  app.addHook('onReady', async () => live.start())
+  app.addHook('preClose', async () => live.close())
+  return app
+}
+
+export type RunningViewer = { url: string; close(): Promise<void> }
+
+/** Builds the viewer and listens; a port in use is a PORT_IN_USE error naming it. */
+export async function startViewer(options: ViewerOptions & { port?: number }): Promise<RunningViewer> {
+  const host = options.host ?? DEFAULT_HOST
+  const port = options.port ?? DEFAULT_PORT
+  const app = await buildViewerApp({ ...options, host })
+  try {
+    await app.listen({ port, host })
+  } catch (e) {
+    await app.close()
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new ViewerError('PORT_IN_USE', `port ${port} on ${host} is already in use; choose another with --port`)
+    throw e
+  }
+  const address = app.server.address()
+  const actualPort = typeof address === 'object' && address ? address.port : port
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host
+  return { url: `http://${urlHost}:${actualPort}/`, close: () => app.close() }
+}
