@@ -4,3 +4,4 @@ export { SessionStore, SessionWriter, readSessionFiles, SessionNotFoundError, ty
 export { loadOrCreateCA, type CertificateAuthority } from './store/ca.js'
 export { sessionsDir, reltapeHome } from './store/paths.js'
 export { startReplay, type ReplayOptions, type ReplayHandle } from './replay/start-replay.js'
+export { startRecorder, DEFAULT_MAX_BODY, PortInUseError, SessionDirError, type Recorder, type RecorderOptions, type RecorderSummary } from './recorder/index.js'

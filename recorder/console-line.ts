@@ -16,7 +16,8 @@ export function outcomeOf(e: Exchange): { text: string; ok: boolean } {
     if (env.OK === true) return { text: 'OK', ok: true }
     return { text: `ERR ${errorName(env.Error)}`, ok: false }
   }
-  return { text: String(res.status), ok: res.status < 400 }
+  const type = body.kind !== 'empty' ? body.contentType.split(';')[0]?.trim() : ''
+  return { text: type ? `${res.status} ${type}` : String(res.status), ok: res.status < 400 }
 }
 
 function errorName(error: unknown): string {

@@ -69,7 +69,11 @@ export type Recorder = {
   ca: CertificateAuthority
   /** The filter in force, in words. */
   filter: string
+  /** Exchanges the session held when recording started (it is continued). */
+  exchangesAtStart: number
   stats(): CaptureStats
+  /** Resolves once nothing is in flight (or after `timeoutMs`, default 5 s): every answered exchange is journaled. */
+  settle(timeoutMs?: number): Promise<void>
   /** Finishes in-flight exchanges (up to `graceMs`, default 5 s), writes the session, releases the lock. */
   stop(graceMs?: number): Promise<RecorderSummary>
 }
@@ -128,6 +132,7 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
   const store = new SessionStore(options.dir ?? sessionsDir())
   const name = options.session ?? defaultSessionName()
   const writer = await openSession(store, name, options, upstream, warn)
+  const exchangesAtStart = writer.session.exchanges.length
   const capture = new Capture({ writer, filter, maxBody, redact: options.redact ?? false, warn, ...(options.onExchange ? { onExchange: options.onExchange } : {}) })
   const unmute = muteMockttpLogs()
   let server: Mockttp
@@ -187,7 +192,15 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
     sessionFile: writer.paths.file,
     ca,
     filter: filter.describe(),
+    exchangesAtStart,
     stats: () => capture.stats(),
+    async settle(timeoutMs = 5000) {
+      const until = Date.now() + timeoutMs
+      // The events of an answered exchange come a tick or two after the client has its response.
+      await new Promise((r) => setTimeout(r, 5))
+      while (capture.stats().inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
+      await capture.drain()
+    },
     stop,
   }
 }

@@ -1,0 +1,71 @@
+/**
+ * `--launch`: Debian's Chromium with a fresh profile, the proxy and reltape's CA (by its SPKI fingerprint),
+ * so a tester can start clicking at once without touching their own browser or the system's trust store.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+export type LaunchOptions = {
+  /** The proxy for Chromium (forward mode); null to go direct (reverse mode: the app points at reltape). */
+  proxyUrl: string | null
+  spkiFingerprint: string
+  /** The page to open; default `about:blank`. */
+  url?: string
+  /** Default `$CHROMIUM_PATH`, else `/usr/bin/chromium`. */
+  executable?: string
+  /** Extra flags (tests add `--headless`). */
+  extraArgs?: string[]
+}
+
+export type LaunchedBrowser = { process: ChildProcess; profileDir: string; close(): Promise<void> }
+
+export class BrowserNotFoundError extends Error {
+  readonly code = 'BROWSER_NOT_FOUND'
+  constructor(readonly executable: string) {
+    super(`Chromium not found at ${executable}; install it (apt-get install chromium) or set CHROMIUM_PATH`)
+    this.name = 'BrowserNotFoundError'
+  }
+}
+
+/** The command-line flags, exported so that they can be shown and tested. */
+export function chromiumArgs(o: LaunchOptions, profileDir: string): string[] {
+  return [
+    `--user-data-dir=${profileDir}`,
+    ...(o.proxyUrl
+      ? [
+          `--proxy-server=${o.proxyUrl}`,
+          // Chromium sends loopback hosts direct unless told otherwise; the sandbox and dev servers live there.
+          '--proxy-bypass-list=<-loopback>',
+        ]
+      : []),
+    `--ignore-certificate-errors-spki-list=${o.spkiFingerprint}`,
+    '--no-first-run',
+    '--no-default-browser-check',
+    '--disable-quic',
+    ...(o.extraArgs ?? []),
+    o.url ?? 'about:blank',
+  ]
+}
+
+export function launchChromium(o: LaunchOptions): LaunchedBrowser {
+  const executable = o.executable ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+  if (!existsSync(executable)) throw new BrowserNotFoundError(executable)
+  const profileDir = mkdtempSync(join(tmpdir(), 'reltape-chromium-'))
+  const child = spawn(executable, chromiumArgs(o, profileDir), { stdio: 'ignore' })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.once('error', () => undefined)
+  return {
+    process: child,
+    profileDir,
+    async close() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      }
+      rmSync(profileDir, { recursive: true, force: true })
+    },
+  }
+}
