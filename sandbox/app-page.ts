@@ -3,6 +3,9 @@
  * calls the API cross-origin with credentials and an Authorization header, so a browser sends OPTIONS
  * preflights as the real widget does. Results are shown as text; `#status` and the title say `done` at the end.
  */
+import Fastify, { type FastifyInstance } from 'fastify'
+import { SANDBOX_TOKENS } from './tokens.js'
+
 export function appPageHtml(apiUrl: string, token: string): string {
   // JSON.stringify, with `<` escaped, keeps the values inert inside the inline script.
   const js = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c')
@@ -53,4 +56,15 @@ async function call(method, body) {
 </body>
 </html>
 `
+}
+
+/** Builds the plain-HTTP app page server. */
+export function buildAppPageServer(apiUrl: string): FastifyInstance {
+  const app = Fastify({ logger: false })
+  const html = appPageHtml(apiUrl, SANDBOX_TOKENS.customer)
+  app.get('/', async (_request, reply) =>
+    reply.headers({ 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' }).send(html),
+  )
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send())
+  return app
 }

@@ -147,6 +147,19 @@ describe('sandbox API over real HTTPS (client trusts reltape CA)', () => {
     expect(down.body.equals(bytes)).toBe(true)
   })
 
+  it('takes a 20 MB upload (within the body limit) and serves the same bytes back', async () => {
+    const bytes = Buffer.alloc(20 * 1024 * 1024)
+    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = i % 251
+    const form = new FormData()
+    form.append('file', new Blob([bytes], { type: 'application/octet-stream' }), 'big.bin')
+    const up = await request(`${env.sandbox.url}/public/api/v1/files/upload`, { method: 'POST', dispatcher: env.agent, headers: asCustomer, body: form })
+    const uploaded = envelopeOf({ status: up.statusCode, headers: up.headers, body: Buffer.from(await up.body.arrayBuffer()) })
+    expect(uploaded).toMatchObject({ OK: true, Result: { Size: bytes.length, Name: 'big.bin' } })
+    const down = await post(env, 'files/download', { Id: (uploaded.Result as { Id: string }).Id }, asCustomer)
+    expect(down.body.length).toBe(bytes.length)
+    expect(down.body.equals(bytes)).toBe(true)
+  })
+
   it('downloads a real PNG and a UTF-8 text file; an unknown file id is an envelope error', async () => {
     const png = await post(env, 'files/download', { Id: AVATAR_FILE_ID }, asCustomer)
     expect(png.headers['content-type']).toBe('image/png')
