@@ -6,8 +6,9 @@ import { parseArgs } from 'node:util'
 import { saveResults, printTable, type ResultRow } from './lib/results.js'
 import type { Scenario } from './lib/scenario.js'
 import { recording } from './recording.js'
+import { replay } from './replay.js'
 
-const scenarios: Scenario[] = [recording]
+const scenarios: Scenario[] = [recording, replay]
 
 const { values } = parseArgs({
   options: {
