@@ -1,0 +1,95 @@
+/**
+ * The viewer server's JSON API, as the UI uses it. Every failure becomes an `ApiError` with a stable `code`,
+ * so that `<error-notifier>` can show what failed and why.
+ */
+import type { Exchange } from '../../../model/session.js'
+import type { ExchangePage, ExchangeSummary } from '../../../model/summary.js'
+import type { RelsConfig } from '../../../model/rels.js'
+
+export type SessionListItem = {
+  name: string
+  file: string
+  exchanges: number
+  errors: number
+  identities: number
+  createdAt: string
+  updatedAt: string
+  /** Why the session failed validation; such a session is listed but cannot be opened. */
+  invalid?: string
+}
+
+export type SessionIdentity = { alias: string; tokenHash: string; label: string | null }
+
+export type SessionDetail = {
+  summary: SessionListItem
+  session: {
+    name: string
+    createdAt: string
+    recording: { tool: string; mode: string; upstream: string | null }
+    identities: SessionIdentity[]
+  }
+}
+
+/** An exchange body the server cut because it was too large to send whole. */
+export type OmittedBody = { kind: 'text'; text: string; truncated: true; omitted: true; size: number; contentType: string }
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number | null = null,
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+}
+
+const enc = encodeURIComponent
+
+/** URLs are relative to the page, so the UI works wherever the server mounts it. */
+export const urls = {
+  sessions: () => 'api/sessions',
+  session: (name: string) => `api/sessions/${enc(name)}`,
+  exchanges: (name: string, offset: number, limit: number) => `api/sessions/${enc(name)}/exchanges?offset=${offset}&limit=${limit}`,
+  exchange: (name: string, seq: number) => `api/sessions/${enc(name)}/exchanges/${seq}`,
+  raw: (name: string, seq: number, side: 'request' | 'response', inline = false) =>
+    `api/sessions/${enc(name)}/exchanges/${seq}/raw/${side}${inline ? '?inline=1' : ''}`,
+  sessionEvents: (name: string) => `api/sessions/${enc(name)}/events`,
+  events: () => 'api/events',
+  config: () => 'api/config',
+}
+
+async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(url, { signal: signal ?? null, headers: { accept: 'application/json' } })
+  } catch (err) {
+    if ((err as Error).name === 'AbortError') throw err
+    throw new ApiError('VIEWER_UNREACHABLE', `cannot reach the viewer server (${url}): ${(err as Error).message}`)
+  }
+  if (!res.ok) {
+    // The server answers errors as {code, message}; fall back to the status line.
+    let code = `HTTP_${res.status}`
+    let message = `${url}: ${res.status} ${res.statusText}`
+    try {
+      const body = (await res.json()) as { code?: unknown; message?: unknown }
+      if (typeof body.code === 'string') code = body.code
+      if (typeof body.message === 'string') message = `${url}: ${body.message}`
+    } catch {
+      /* not JSON: keep the status line */
+    }
+    throw new ApiError(code, message, res.status)
+  }
+  return (await res.json()) as T
+}
+
+export const api = {
+  sessions: (signal?: AbortSignal) => getJson<SessionListItem[]>(urls.sessions(), signal),
+  session: (name: string, signal?: AbortSignal) => getJson<SessionDetail>(urls.session(name), signal),
+  exchanges: (name: string, offset: number, limit: number, signal?: AbortSignal) =>
+    getJson<ExchangePage>(urls.exchanges(name, offset, limit), signal),
+  exchange: (name: string, seq: number, signal?: AbortSignal) => getJson<Exchange>(urls.exchange(name, seq), signal),
+  config: (signal?: AbortSignal) => getJson<RelsConfig>(urls.config(), signal),
+}
+
+export type { Exchange, ExchangeSummary }
