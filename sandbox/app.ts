@@ -35,7 +35,8 @@ export function buildSandboxApp(options: SandboxAppOptions = {}): FastifyInstanc
   // Preflights need no token: browsers never send credentials with them.
   app.options('/*', async (request, reply) => {
     log(`OPTIONS ${request.url} preflight from ${request.headers.origin ?? 'no origin'}`)
-    return reply.code(204).headers({ ...corsHeaders(request), 'Access-Control-Max-Age': '600', Vary: 'Origin' }).send()
+    // No Access-Control-Max-Age (as the real API): browsers then preflight again within seconds, so recordings show them.
+    return reply.code(204).headers({ ...corsHeaders(request), Vary: 'Origin' }).send()
   })
 
   app.post(`${API_PREFIX}*`, async (request, reply) => {
@@ -75,15 +76,18 @@ export function buildSandboxApp(options: SandboxAppOptions = {}): FastifyInstanc
   return app
 }
 
-/** The JSON object in a body; `{}` for an empty or non-JSON-typed body (multipart), 'invalid' when it claims JSON and is not. */
+/**
+ * The JSON object in a body: `{}` for an empty body, a multipart one, or JSON that is not an object;
+ * 'invalid' for a body that is not JSON while claiming to be (a body sent without a JSON type, as
+ * `curl -d` does, is still read as JSON when it parses).
+ */
 function parseJsonObject(request: FastifyRequest, raw: Buffer): Record<string, unknown> | 'invalid' {
   const type = request.headers['content-type'] ?? ''
-  if (raw.length === 0 || !/json/i.test(type)) return {}
+  if (raw.length === 0 || /^multipart\//i.test(type)) return {}
   try {
     const value: unknown = JSON.parse(raw.toString('utf8'))
     return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
   } catch {
-    return 'invalid'
+    return /json/i.test(type) ? 'invalid' : {}
   }
 }
-

@@ -69,6 +69,23 @@ describe('sandbox app, through inject() (no network)', () => {
     expect(await call(app(), 'files/upload', { Name: 'x' })).toMatchObject({ OK: false, Error: { Code: 'BadRequest' } })
   })
 
+  it('reads a JSON body sent with a form content type (curl -d) as JSON', async () => {
+    const res = await app().inject({
+      method: 'POST',
+      url: '/public/api/v1/clients/get',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `client-session=${SANDBOX_TOKENS.operator}` },
+      payload: '{"Id":12}',
+    })
+    expect(res.json()).toMatchObject({ OK: true, Result: { Id: 12, ManagerUserId: OPERATOR_USER_ID } })
+  })
+
+  it('answers a preflight for any API path with 204, CORS headers and no caching of the preflight', async () => {
+    const res = await app().inject({ method: 'OPTIONS', url: '/public/api/v1/files/upload', headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' } })
+    expect(res.statusCode).toBe(204)
+    expect(res.headers['access-control-allow-origin']).toBe('http://localhost:3000')
+    expect(res.headers['access-control-max-age']).toBeUndefined()
+  })
+
   it('chooses gzip, then br, then identity from Accept-Encoding', () => {
     expect(chooseEncoding('gzip, deflate, br')).toBe('gzip')
     expect(chooseEncoding('br')).toBe('br')
