@@ -28,6 +28,11 @@ export type ViewerOptions = {
   uiDir?: string
   /** The Rels override table. Default: read from reltape.config.json (cwd, else the sessions dir's parent). */
   config?: RelsConfig
+  /**
+   * Parse the sessions in the background once listening, most recently updated last (so they stay cached),
+   * so the first page of a big session is served from memory. Default false (tests); `startViewer` sets it.
+   */
+  warm?: boolean
 }
 
 /** `dist/viewer/server.js` → `dist/ui`; `viewer/server.ts` run from source → `dist/ui` too. */
@@ -69,9 +74,26 @@ export async function buildViewerApp(options: ViewerOptions): Promise<FastifyIns
     app.get('/', async (_request, reply) => reply.code(503).type('text/plain; charset=utf-8').send(UI_MISSING))
   }
 
-  app.addHook('onReady', async () => live.start())
+  app.addHook('onReady', async () => {
+    live.start()
+    if (options.warm) setImmediate(() => void warmUp(cache))
+  })
   app.addHook('preClose', async () => live.close())
   return app
+}
+
+/** Reads every session once (the list needs their counts), then the most recent ones again so they are the cached ones. */
+async function warmUp(cache: SessionCache): Promise<void> {
+  try {
+    const list = await cache.list()
+    const recent = list
+      .filter((s) => !s.invalid)
+      .sort((a, b) => (a.updatedAt ?? '').localeCompare(b.updatedAt ?? ''))
+      .slice(-2)
+    for (const s of recent) await cache.get(s.name)
+  } catch {
+    // a directory that changes while it is read: the routes read it again on demand
+  }
 }
 
 export type RunningViewer = { url: string; close(): Promise<void> }
@@ -80,7 +102,7 @@ export type RunningViewer = { url: string; close(): Promise<void> }
 export async function startViewer(options: ViewerOptions & { port?: number }): Promise<RunningViewer> {
   const host = options.host ?? DEFAULT_HOST
   const port = options.port ?? DEFAULT_PORT
-  const app = await buildViewerApp({ ...options, host })
+  const app = await buildViewerApp({ warm: true, ...options, host })
   try {
     await app.listen({ port, host })
   } catch (e) {

@@ -1,0 +1,96 @@
+/** A 10,000-exchange session: paged from a cache, and a growing journal read from its last offset only. */
+import { appendFile, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ExchangePage } from '../model/summary.js'
+import { JournalError } from '../store/journal.js'
+import { SessionCache } from '../viewer/session-cache.js'
+import { buildViewerApp } from '../viewer/server.js'
+import { appendExchange, closeSessions, makeExchange, writeBigSession } from './helpers/viewer-big-session.js'
+
+const N = 10_000
+let dir: string
+let app: FastifyInstance
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'reltape-viewer-big-'))
+  await writeBigSession(dir, 'big', N)
+  app = await buildViewerApp({ dir, config: {}, uiDir: join(dir, 'no-ui') })
+})
+afterAll(async () => {
+  await closeSessions()
+  await app?.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('a 10,000-exchange session', () => {
+  it('pages through every row in order, up to 1000 at a time', async () => {
+    const seqs: number[] = []
+    for (let offset = 0; offset < N; offset += 1000) {
+      const page = (await app.inject({ url: `/api/sessions/big/exchanges?offset=${offset}&limit=1000` })).json() as ExchangePage
+      expect(page.total).toBe(N)
+      seqs.push(...page.items.map((i) => i.seq))
+    }
+    expect(seqs).toHaveLength(N)
+    expect(seqs.every((s, i) => s === i + 1)).toBe(true)
+    const last = (await app.inject({ url: `/api/sessions/big/exchanges?offset=${N - 3}` })).json() as ExchangePage
+    expect(last.items.map((i) => i.seq)).toEqual([N - 2, N - 1, N])
+    expect(last.items[2]).toMatchObject({ ok: false, errorCode: 'NOT_FOUND' }) // every 10th fails
+    const list = (await app.inject({ url: '/api/sessions' })).json() as { exchanges: number; errors: number }[]
+    expect(list[0]).toMatchObject({ exchanges: N, errors: N / 10 })
+  })
+})
+
+describe('SessionCache', () => {
+  it('reads only the new journal lines while a recorder appends, and reloads once when it folds the journal', async () => {
+    const cache = new SessionCache(dir)
+    const first = await cache.refresh('big')
+    expect(first).toMatchObject({ reloaded: true, added: [] })
+    expect((await cache.refresh('big')).entry).toBe(first.entry) // unchanged files: the same parsed session
+
+    await appendExchange(dir, 'big', makeExchange(N + 1))
+    const grown = await cache.refresh('big')
+    expect(grown.reloaded).toBe(false)
+    expect(grown.added.map((s) => s.seq)).toEqual([N + 1])
+    expect(grown.entry).toBe(first.entry)
+
+    // An exchange that started earlier but finished later is placed by seq.
+    await appendExchange(dir, 'big', makeExchange(N + 3))
+    await appendExchange(dir, 'big', makeExchange(N + 2))
+    const two = await cache.refresh('big')
+    expect(two.added.map((s) => s.seq)).toEqual([N + 3, N + 2])
+    expect(two.entry.summaries.slice(-3).map((s) => s.seq)).toEqual([N + 1, N + 2, N + 3])
+
+    await closeSessions(dir, 'big')
+    const folded = await cache.refresh('big')
+    expect(folded.reloaded).toBe(true)
+    expect(folded.entry.summaries).toHaveLength(N + 3)
+    expect(new Set(folded.entry.summaries.map((s) => s.id)).size).toBe(N + 3)
+  })
+
+  it('waits for a half-written journal line, and names the journal and line of a bad one', async () => {
+    const cache = new SessionCache(dir)
+    const journal = join(dir, 'torn.journal')
+    const line = JSON.stringify({ t: 'exchange', exchange: makeExchange(1) })
+    await appendFile(journal, line.slice(0, 50))
+    expect((await cache.get('torn')).summaries).toHaveLength(0)
+    await appendFile(journal, line.slice(50) + '\n')
+    const done = await cache.refresh('torn')
+    expect(done.added.map((s) => s.seq)).toEqual([1])
+    await appendFile(journal, 'not json\n')
+    const error = await cache.refresh('torn').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(JournalError)
+    expect((error as JournalError).message).toMatch(/torn\.journal:2: not valid JSON/)
+  })
+
+  it('keeps a bounded number of parsed sessions', async () => {
+    const cache = new SessionCache(dir, 2)
+    for (const name of ['a', 'b', 'c']) await writeBigSession(dir, name, 2)
+    const a = await cache.get('a')
+    await cache.get('b')
+    await cache.get('c')
+    expect(await cache.get('a')).not.toBe(a) // evicted, read again
+  })
+})
