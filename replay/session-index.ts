@@ -3,18 +3,28 @@
  * key (in recorded order), the recorded preflights and CORS headers per path, and every response
  * prepared to serve.
  */
-import { keyOf, type RequestShape } from '../model/match.js'
+import { keyOf, type FieldPath, type RequestShape } from '../model/match.js'
 import type { Exchange, Session } from '../model/session.js'
 import type { ResolvedRules } from './options.js'
 import { cleanHeaders, prepareResponse, type OutgoingHeaders, type PreparedResponse } from './prepared-response.js'
 import { recordedShape } from './request-shape.js'
 
-export type Recording = {
-  seq: number
-  exchange: Exchange
-  shape: RequestShape
-  key: string
-  response: PreparedResponse
+/** One recorded exchange, keyed. Its response is prepared on first use and kept: loading stays quick on big sessions. */
+export class Recording {
+  #response: PreparedResponse | null = null
+
+  constructor(
+    readonly seq: number,
+    readonly exchange: Exchange,
+    readonly shape: RequestShape,
+    readonly key: string,
+    private readonly requestJson: unknown,
+    private readonly echoPaths: readonly FieldPath[],
+  ) {}
+
+  get response(): PreparedResponse {
+    return (this.#response ??= prepareResponse(this.exchange, this.requestJson, this.echoPaths))
+  }
 }
 
 export type SessionIndex = {
@@ -61,18 +71,17 @@ export async function indexSession(session: Session, rules: ResolvedRules): Prom
     }
     const { shape, json } = await recordedShape(exchange.request)
     const key = keyOf(shape, rules.match)
-    const response = prepareResponse(exchange, json, rules.echoPaths)
-    const recording: Recording = { seq: exchange.seq, exchange, shape, key, response }
+    const recording = new Recording(exchange.seq, exchange, shape, key, json, rules.echoPaths)
     index.recordings.push(recording)
     push(index.queues, key, recording)
     push(index.byPath, shape.path, recording)
     if (shape.method === 'OPTIONS') push(index.preflights, shape.path, recording)
     index.largestRequest = Math.max(index.largestRequest, exchange.request.body.kind === 'empty' ? 0 : exchange.request.body.size)
-    if (exchange.response) {
+    if (exchange.response && !index.corsByPath.has(shape.path) && exchange.response.headers.some(([n]) => /^access-control-/i.test(n))) {
       const cors = corsHeaders(cleanHeaders(exchange.response.headers))
-      if (cors && !index.corsByPath.has(shape.path)) index.corsByPath.set(shape.path, cors)
+      if (cors) index.corsByPath.set(shape.path, cors)
     }
-    if (response.truncated || exchange.request.body.truncated)
+    if (exchange.response?.body.truncated || exchange.request.body.truncated)
       index.warnings.push(`exchange #${exchange.seq} (${shape.method} ${shape.path}) has a body cut by the recorder: it is served as far as it was recorded`)
   }
   return index
