@@ -96,6 +96,7 @@ export class RelsIndex {
   private readonly typeByLower = new Map<string, string>()
   private readonly overrides: Map<string, string>
   private readonly targetCache = new Map<string, string | null>()
+  private readonly referenceCache = new Map<string, boolean>()
   private readonly backRefs = new Map<RelKey, Reference[]>()
 
   private constructor(
@@ -139,9 +140,13 @@ export class RelsIndex {
 
   /** True when `field` refers to another object: named in the override table (not as `""`), or by the naming rule. */
   isReference(field: string): boolean {
-    const override = this.overrides.get(field)
-    if (override !== undefined) return override !== ''
-    return isReferenceField(field)
+    let known = this.referenceCache.get(field)
+    if (known === undefined) {
+      const override = this.overrides.get(field)
+      known = override !== undefined ? override !== '' : isReferenceField(field)
+      this.referenceCache.set(field, known)
+    }
+    return known
   }
 
   /**
