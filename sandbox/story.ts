@@ -4,7 +4,7 @@
  * upload a text file and download files. Used by `reltape demo` (through the recorder) and by tests.
  * Deterministic apart from LocalId (the client's clock) and the server's timestamps.
  */
-import { fetch, FormData, type Dispatcher } from 'undici'
+import { fetch, FormData, type Dispatcher, type Response } from 'undici'
 import { AVATAR_FILE_ID, CUSTOMER_CLIENT_ID, TEXT_FILE_ID } from './state.js'
 import { SANDBOX_TOKENS, type SandboxRole } from './tokens.js'
 
@@ -32,7 +32,7 @@ export type StoryResult = {
   calls: number
   /** Calls whose envelope said OK (or downloads that returned bytes). */
   ok: number
-  /** Calls that failed: envelope OK:false, or a transport error. */
+  /** Calls that failed: envelope OK:false, or a transport error (status 0, errorCode from undici, e.g. ECONNREFUSED). */
   failures: number
   /** Decoded response bytes, summed. */
   bytes: number
@@ -57,13 +57,25 @@ export async function playStory(options: StoryOptions): Promise<StoryResult> {
     // The customer's widget rides on its cookie; the operator's back office sends the header.
     const auth: Record<string, string> = identity === 'customer' ? { Cookie: `client-session=${token}` } : { Authorization: `Client ${token}` }
     const isForm = body instanceof FormData
-    const response = await fetch(base + method, {
-      method: 'POST',
-      headers: { ...auth, Accept: download ? '*/*' : 'application/json', 'Accept-Encoding': 'gzip, deflate, br', ...(isForm ? {} : { 'Content-Type': 'application/json' }) },
-      body: isForm ? body : JSON.stringify(body),
-      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-    })
-    const bytes = Buffer.from(await response.arrayBuffer())
+    let response: Response
+    let bytes: Buffer
+    try {
+      response = await fetch(base + method, {
+        method: 'POST',
+        headers: { ...auth, Accept: download ? '*/*' : 'application/json', 'Accept-Encoding': 'gzip, deflate, br', ...(isForm ? {} : { 'Content-Type': 'application/json' }) },
+        body: isForm ? body : JSON.stringify(body),
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      })
+      bytes = Buffer.from(await response.arrayBuffer())
+    } catch (e) {
+      // A transport failure is a failed step, not the end of the story: the demo shows it and goes on.
+      const err = e as Error & { cause?: { code?: string; message?: string } }
+      const code = err.cause?.code ?? (err as { code?: string }).code ?? 'FETCH_FAILED'
+      const step: StoryStep = { method, identity, status: 0, ok: false, errorCode: code, contentType: '', bytes: 0 }
+      steps.push(step)
+      log(`${identity.padEnd(8)} ${method.padEnd(28)} failed: ${code} ${err.cause?.message ?? err.message}`)
+      return { step, envelope: null, body: Buffer.alloc(0) }
+    }
     const contentType = response.headers.get('content-type') ?? ''
     let envelope: CallResult['envelope'] = null
     if (contentType.includes('json')) {

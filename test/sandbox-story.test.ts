@@ -30,4 +30,18 @@ describe('playStory: a scripted support chat against a real sandbox over HTTPS',
     // The second history carries the three messages written since the first (customer, notice, operator).
     expect(result.steps[3]!.bytes).toBeGreaterThan(result.steps[0]!.bytes)
   })
+
+  it('a server that is gone makes every step a failure with a code, not an exception', async () => {
+    const gone = await startSandboxEnv()
+    const { url } = gone.sandbox
+    const agent = gone.agent
+    await gone.sandbox.close()
+    try {
+      const result = await playStory({ apiUrl: url, dispatcher: agent })
+      expect(result).toMatchObject({ calls: 10, ok: 0, failures: 10, bytes: 0 })
+      expect(result.steps.every((s) => s.status === 0 && s.errorCode === 'ECONNREFUSED')).toBe(true)
+    } finally {
+      await gone.close()
+    }
+  })
 })
