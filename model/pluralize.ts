@@ -63,7 +63,7 @@ function singularWord(word: string): string {
   const irregular = IRREGULAR_PLURAL[lower]
   if (irregular !== undefined) return matchCase(word, irregular)
   if (/[^aeiou]ies$/i.test(word)) return word.slice(0, -3) + 'y'
-  if (/(s|x|z|ch|sh)es$/i.test(word)) return word.slice(0, -2)
+  if (/(ss|us|x|z|ch|sh)es$/i.test(word)) return word.slice(0, -2)
   if (/[^s]s$/i.test(word)) return word.slice(0, -1)
   return word
 }

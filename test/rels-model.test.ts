@@ -42,7 +42,7 @@ describe('naming rule', () => {
 
   it('pluralizes and singularizes type names, irregular ones included', () => {
     const pairs: [string, string][] = [['Client', 'Clients'], ['Company', 'Companies'], ['Person', 'People'], ['Status', 'Statuses'],
-      ['Box', 'Boxes'], ['Key', 'Keys'], ['TicketMessage', 'TicketMessages'], ['SalesPerson', 'SalesPeople'], ['Child', 'Children']]
+      ['Box', 'Boxes'], ['Key', 'Keys'], ['Case', 'Cases'], ['Response', 'Responses'], ['Address', 'Addresses'], ['Bus', 'Buses'], ['TicketMessage', 'TicketMessages'], ['SalesPerson', 'SalesPeople'], ['Child', 'Children']]
     for (const [one, many] of pairs) {
       expect(pluralize(one)).toBe(many)
       expect(singularize(many)).toBe(one)

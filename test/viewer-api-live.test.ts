@@ -138,6 +138,15 @@ describe('live updates', () => {
     expect(third?.find((s) => s.name === 'broken')?.invalid).toMatch(/not valid JSON/)
   })
 
+  it('sends heartbeat comments on idle streams', async () => {
+    await viewer.close()
+    viewer = await startViewer({ dir, port: 0, config: {}, heartbeatMs: 50 })
+    const events = await subscribe('/api/events')
+    await events.next('sessions', 1)
+    for (let i = 0; i < 100 && !events.comments.includes(': heartbeat'); i++) await new Promise((r) => setTimeout(r, 20))
+    expect(events.comments).toContain(': heartbeat')
+  })
+
   it('refuses to stream a session that does not exist', async () => {
     const res = await fetch(new URL('/api/sessions/ghost/events', viewer.url))
     expect(res.status).toBe(404)

@@ -43,12 +43,13 @@ export class LiveHub {
   constructor(
     private readonly cache: SessionCache,
     private readonly onError: (e: unknown) => void = () => undefined,
+    private readonly heartbeatMs = HEARTBEAT_MS,
   ) {}
 
   /** Starts watching; safe to call when the directory does not exist yet (it is looked for again). */
   start(): void {
     this.watchDir()
-    const heartbeat = setInterval(() => this.broadcastAll(': heartbeat\n\n'), HEARTBEAT_MS)
+    const heartbeat = setInterval(() => this.broadcastAll(': heartbeat\n\n'), this.heartbeatMs)
     const safety = setInterval(() => {
       if (!this.watcher) this.watchDir()
       if (this.listClients.size > 0 || this.channels.size > 0) this.changed()

@@ -33,6 +33,8 @@ export type ViewerOptions = {
    * so the first page of a big session is served from memory. Default false (tests); `startViewer` sets it.
    */
   warm?: boolean
+  /** How often idle event streams get a comment line, so proxies and browsers keep them open. Default 15 s. */
+  heartbeatMs?: number
 }
 
 /** `dist/viewer/server.js` → `dist/ui`; `viewer/server.ts` run from source → `dist/ui` too. */
@@ -48,7 +50,7 @@ export async function buildViewerApp(options: ViewerOptions): Promise<FastifyIns
   const config = { rels: { ...(options.config?.rels ?? (await loadRelsConfig(options.dir)).rels) } }
   const cache = new SessionCache(options.dir)
   const app = Fastify({ logger: false, forceCloseConnections: true })
-  const live = new LiveHub(cache, (e) => app.log.error(e))
+  const live = new LiveHub(cache, (e) => app.log.error(e), options.heartbeatMs)
 
   installSecurity(app, host)
   installErrorHandlers(app)
