@@ -33,7 +33,12 @@ type Pending = {
   response?: CompletedResponse
   seq?: number
   verdict?: 'record' | 'response'
+  /** When a response arrived before its request event. */
+  since?: number
 }
+
+/** How long an answer waits for its request event before it is given up. */
+const ORPHAN_MS = 30_000
 
 /** Headers as stored: pairs in wire order and case, HTTP/2 pseudo-headers dropped. */
 function wireHeaders(raw: ReadonlyArray<[string, string]>): HeaderPair[] {
@@ -71,7 +76,7 @@ export class Capture {
       recorded: this.#recorded,
       skipped: this.#skipped,
       failed: this.#failed,
-      inFlight: this.#pending.size + this.#builds.size,
+      inFlight: this.waiting + this.#builds.size,
       identities: this.#o.writer.session.identities.length,
     }
   }
@@ -118,8 +123,10 @@ export class Capture {
     if (this.#settled.delete(res.id)) return
     const entry = this.#pending.get(res.id)
     if (!entry) {
-      // The request event has not come yet (or the request was skipped; then nothing waits for it).
-      this.#pending.set(res.id, { response: res })
+      // The request event has not come yet. It may never come: an upstream can answer before a client that
+      // then vanishes has sent its whole body. Such answers are dropped by the sweep.
+      this.#pending.set(res.id, { response: res, since: Date.now() })
+      this.#sweepSoon()
       return
     }
     entry.response = res
@@ -149,7 +156,11 @@ export class Capture {
     }
     const seq = entry?.seq ?? this.#o.writer.nextSeq()
     this.#pending.delete(req.id)
-    const nodeCode = passthroughErrorCode(req.tags)
+    // A client that leaves makes mockttp cut the upstream request too, which tags it `passthrough-error:ECONNRESET`:
+    // only once the response has begun can such a tag mean that the upstream broke off.
+    const t = req.timingEvents
+    const responseBegun = t.headersSentTimestamp !== undefined && (t.abortedTimestamp === undefined || t.headersSentTimestamp < t.abortedTimestamp)
+    const nodeCode = responseBegun ? passthroughErrorCode(req.tags) : null
     const error: ExchangeError = nodeCode
       ? upstreamError(nodeCode, hostOf(req.url), req.error?.message)
       : { code: 'CLIENT_ABORTED', message: `the client closed the connection before the exchange finished${req.error?.message ? ` (${req.error.message})` : ''}` }
@@ -178,6 +189,30 @@ export class Capture {
       return
     }
     this.#track(this.#build(entry.seq!, req, req.body.buffer, res, null, end - req.timingEvents.startTimestamp))
+  }
+
+  #sweepTimer: NodeJS.Timeout | null = null
+
+  #sweepSoon(): void {
+    if (this.#sweepTimer) return
+    this.#sweepTimer = setTimeout(() => {
+      this.#sweepTimer = null
+      this.sweep(Date.now() - ORPHAN_MS)
+    }, ORPHAN_MS)
+    this.#sweepTimer.unref()
+  }
+
+  /** Drops answers whose request never completed (its event never came), older than `before`. */
+  sweep(before = Infinity): void {
+    let orphans = 0
+    for (const [id, entry] of this.#pending) {
+      if (!entry.request && entry.since !== undefined && entry.since <= before) {
+        this.#pending.delete(id)
+        orphans++
+      }
+    }
+    if (orphans) this.#o.warn(`${orphans} answer(s) came for requests whose body never finished (the client left): not recorded`)
+    for (const entry of this.#pending.values()) if (!entry.request) this.#sweepSoon()
   }
 
   #track(p: Promise<void>): void {
@@ -278,6 +313,8 @@ export class Capture {
       const error: ExchangeError = { code: 'CLIENT_ABORTED', message: reason }
       this.#track(this.#build(seq, req, req.body.buffer, null, error, performance.now() - req.timingEvents.startTimestamp))
     }
+    this.sweep()
+    if (this.#sweepTimer) clearTimeout(this.#sweepTimer)
     this.#pending.clear()
     await this.drain()
   }

@@ -14,6 +14,8 @@ function filtered(print: Printer): Printer {
   return (...args: unknown[]) => {
     const first = args[0]
     if (typeof first === 'string' && MOCKTTP_NOISE.some((re) => re.test(first))) return
+    // A body cut off by a client that left: mockttp prints the rejection; the recorder records CLIENT_ABORTED.
+    if (first instanceof Error && first.message === 'Aborted' && /mockttp/.test(first.stack ?? '')) return
     print(...args)
   }
 }
