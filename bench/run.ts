@@ -7,8 +7,10 @@ import { saveResults, printTable, type ResultRow } from './lib/results.js'
 import type { Scenario } from './lib/scenario.js'
 import { recording } from './recording.js'
 import { replay } from './replay.js'
+import { scale } from './scale.js'
+import { viewer } from './viewer.js'
 
-const scenarios: Scenario[] = [recording, replay]
+const scenarios: Scenario[] = [recording, replay, scale, viewer]
 
 const { values } = parseArgs({
   options: {

@@ -1,0 +1,107 @@
+/**
+ * Scale: 10,000 exchanges recorded into one session through `reltape record`. Compares the recorder's cost
+ * per exchange near the start (exchanges 101–300) and at the end (9,801–10,000), and reports the largest
+ * event-loop stall while recording, the recorder's memory, the time to stop (write the session), and the
+ * time for `reltape replay` to load the result.
+ */
+import { ProxyAgent } from 'undici'
+import { BenchChild, startNodeChild } from './lib/children.js'
+import { appendCost } from './lib/append-cost.js'
+import { cpuNs, rssBytes } from './lib/cpu.js'
+import { API_PATH, RELS_PATH, sendSupportRequest, TOKEN } from './lib/envelope.js'
+import { runLoad } from './lib/load.js'
+import type { ResultRow } from './lib/results.js'
+import type { Scenario } from './lib/scenario.js'
+import { percentile } from './lib/stats.js'
+import { benchHome } from './lib/tls.js'
+
+const HEADERS = { cookie: `client-session=${TOKEN}`, origin: 'http://dev.iqstore.ru' }
+
+export const scale: Scenario = {
+  name: 'scale',
+  describe: 'record 10,000 exchanges into one session; stalls, memory, stop; replay load time',
+  async run(ctx) {
+    const total = ctx.quick ? 2000 : 10_000
+    const window = 200
+    const env = await benchHome('scale')
+    const children: BenchChild[] = []
+    const rows: ResultRow[] = []
+    const base = { scenario: 'scale' }
+    try {
+      const up = await startNodeChild('upstream', { cert: env.upstreamCert.cert, key: env.upstreamCert.key })
+      children.push(up.child)
+      const origin = String(up.ready.url)
+      const rec = await startNodeChild('recorder', { home: env.home, dir: `${env.tmp}/sessions`, session: 'bench-scale' })
+      children.push(rec.child)
+      const dispatcher = new ProxyAgent({ uri: String(rec.ready.url), requestTls: { ca: [env.ca.cert] }, connections: 16, keepAliveTimeout: 60_000 })
+      let sent = 0
+      const send = async (count: number, concurrency: number, path = API_PATH) => {
+        const r = await runLoad({ dispatcher, origin, path, count, concurrency, body: sendSupportRequest, headers: HEADERS, first: sent, timeoutMs: 300_000 })
+        sent += count
+        if (r.errors) throw new Error(`${r.errors} of ${count} requests through the recorder failed, first: ${r.firstError}`)
+        return r
+      }
+      // A window is measured at concurrency 1: one exchange at a time, so CPU and latency belong to it alone.
+      const measureWindow = async () => {
+        const before = cpuNs(rec.child.pid)
+        const r = await send(window, 1)
+        return { cpuMsPerExchange: (cpuNs(rec.child.pid) - before) / 1e6 / window, p50: percentile(r.latenciesMs, 50) }
+      }
+      await rec.child.ask('resetEventLoop')
+      const t0 = performance.now()
+      await send(100, 1)
+      const early = await measureWindow()
+      const middle = total - sent - window - 1
+      await send(Math.floor(middle / 2), 16)
+      // One exchange whose Rels hold 500 objects (the viewer benchmark opens one like it).
+      await send(1, 1, RELS_PATH)
+      await send(Math.ceil(middle / 2), 16)
+      const late = await measureWindow()
+      const recordMs = performance.now() - t0
+      await dispatcher.close()
+      const stats = await rec.child.ask('stats')
+      const rss = rssBytes(rec.child.pid)
+      const stopped = await rec.child.ask('stop', {}, 300_000)
+      const summary = stopped.summary as { exchanges: number; sessionFile: string }
+      ctx.log(`  recorded ${summary.exchanges} exchanges in ${(recordMs / 1000).toFixed(1)} s; stop took ${Number(stopped.stopMs).toFixed(0)} ms`)
+
+      const ratio = late.cpuMsPerExchange / early.cpuMsPerExchange
+      rows.push(
+        { ...base, metric: 'recorder CPU per exchange, exchanges 101–300', value: early.cpuMsPerExchange, unit: 'ms', baseline: null, ratio: null },
+        { ...base, metric: `recorder CPU per exchange at ${total - window + 1}–${total} vs 101–300`, value: late.cpuMsPerExchange, unit: 'ms', baseline: 'exchanges 101–300', ratio, target: '≤ 1.5×', met: ratio <= 1.5 },
+        { ...base, metric: `latency p50 through the recorder at ${total - window + 1}–${total} vs 101–300 (c=1)`, value: late.p50, unit: 'ms', baseline: 'exchanges 101–300', ratio: late.p50 / early.p50 },
+        { ...base, metric: `largest event-loop stall while recording ${total}`, value: Number(stats.eldMaxMs), unit: 'ms', baseline: null, ratio: null, target: '≤ 50 ms', met: Number(stats.eldMaxMs) <= 50 },
+        { ...base, metric: `recorder resident memory at ${total} exchanges`, value: rss / 2 ** 20, unit: 'MB', baseline: null, ratio: null, target: '≤ 300 MB', met: rss / 2 ** 20 <= 300 },
+        { ...base, metric: `recorder heap used at ${total} exchanges`, value: Number(stats.heapUsed) / 2 ** 20, unit: 'MB', baseline: null, ratio: null },
+        { ...base, metric: `time to stop the recorder and write ${summary.exchanges} exchanges`, value: Number(stopped.stopMs), unit: 'ms', baseline: null, ratio: null },
+        { ...base, metric: `recording ${total} exchanges (c=16 between the windows)`, value: recordMs / 1000, unit: 's', baseline: null, ratio: null },
+      )
+      if (summary.exchanges !== sent) rows.push({ ...base, metric: 'exchanges missing from the session', value: sent - summary.exchanges, unit: 'exchanges', baseline: null, ratio: null })
+
+      const store = await appendCost(env.tmp, total, window)
+      const storeRatio = store.lateUs / store.earlyUs
+      rows.push(
+        { ...base, metric: 'store append (journal), exchanges 1–200', value: store.earlyUs, unit: 'µs', baseline: null, ratio: null },
+        { ...base, metric: `store append (journal), exchanges ${total - window + 1}–${total}`, value: store.lateUs, unit: 'µs', baseline: 'exchanges 1–200', ratio: storeRatio },
+        { ...base, metric: `store close (lowdb write of ${total})`, value: store.closeMs, unit: 'ms', baseline: null, ratio: null },
+      )
+
+      for (const c of children) await c.kill()
+      children.length = 0
+      const t1 = performance.now()
+      const rep = await startNodeChild('replay', { session: String(stopped.sessionFile ?? summary.sessionFile) })
+      const processMs = performance.now() - t1
+      children.push(rep.child)
+      const startMs = Number(rep.ready.startMs)
+      rows.push(
+        { ...base, metric: `replay ready on ${summary.exchanges} exchanges (startReplay)`, value: startMs / 1000, unit: 's', baseline: null, ratio: null, target: '≤ 1.5 s', met: startMs <= 1500 },
+        { ...base, metric: `replay process start to ready, ${summary.exchanges} exchanges (includes node + tsx start)`, value: processMs / 1000, unit: 's', baseline: null, ratio: null },
+        { ...base, metric: `replay resident memory, ${summary.exchanges} exchanges`, value: Number(rep.ready.rss) / 2 ** 20, unit: 'MB', baseline: null, ratio: null },
+      )
+      return rows
+    } finally {
+      for (const c of children) await c.kill()
+      await env.cleanup()
+    }
+  },
+}

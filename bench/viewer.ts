@@ -1,0 +1,106 @@
+/**
+ * Viewer: headless Chromium (Debian's, driven by playwright-core) opens a 10,000-exchange session and an exchange
+ * whose Rels hold 500 objects. Times are taken in this process, from the navigation to the element being
+ * visible, so they include the round trips of the driver (a few milliseconds each).
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser } from 'playwright-core'
+import { SessionStore } from '../store/store.js'
+import { BenchChild, startNodeChild } from './lib/children.js'
+import { RELS_PATH, relsEnvelope } from './lib/envelope.js'
+import type { ResultRow } from './lib/results.js'
+import type { Scenario, ScenarioContext } from './lib/scenario.js'
+import { sendSupportExchange } from './lib/session-fixture.js'
+import { median, spread } from './lib/stats.js'
+import { benchHome } from './lib/tls.js'
+
+const SESSION = 'bench-viewer'
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+/** Writes the session: `total` send/support exchanges, the one at `relsSeq` answered by a 500-object Rels envelope. */
+async function writeSession(dir: string, total: number, relsSeq: number): Promise<void> {
+  const writer = await new SessionStore(dir).open(SESSION, { recording: { tool: 'reltape-bench', mode: 'forward', upstream: null }, warn: () => {} })
+  for (let n = 0; n < total; n++) {
+    const x = sendSupportExchange(writer.nextSeq(), n)
+    if (x.seq === relsSeq && x.response) {
+      x.request.url = x.request.url.replace(/\/public\/.*$/, RELS_PATH)
+      const text = relsEnvelope(500)
+      x.response.body = { kind: 'json', json: JSON.parse(text) as never, contentType: 'application/json; charset=utf-8', size: text.length }
+    }
+    writer.append(x)
+  }
+  await writer.close()
+}
+
+function ensureUi(ctx: ScenarioContext): void {
+  const ui = fileURLToPath(new URL('../dist/ui/index.html', import.meta.url))
+  if (existsSync(ui)) return
+  ctx.log('  the viewer UI is not built (dist/ui): running npm run build:ui …')
+  execFileSync('npm', ['run', 'build:ui'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'ignore', timeout: 300_000 })
+  if (!existsSync(ui)) throw new Error('npm run build:ui made no dist/ui/index.html')
+}
+
+export const viewer: Scenario = {
+  name: 'viewer',
+  describe: 'headless Chromium: first rows of a 10,000-exchange session; an exchange with 500 Rels objects',
+  async run(ctx) {
+    const total = ctx.quick ? 2000 : 10_000
+    const reps = ctx.quick ? 2 : 5
+    const relsSeq = Math.floor(total / 2)
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
+    ensureUi(ctx)
+    const env = await benchHome('viewer')
+    const children: BenchChild[] = []
+    let browser: Browser | null = null
+    try {
+      const dir = join(env.tmp, 'sessions')
+      await writeSession(dir, total, relsSeq)
+      const t0 = performance.now()
+      const v = await startNodeChild('viewer', { dir })
+      children.push(v.child)
+      const viewerStartMs = performance.now() - t0
+      const base = String(v.ready.url).replace(/\/$/, '')
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+
+      const firstRows: number[] = []
+      const openRels: number[] = []
+      for (let i = 0; i < reps; i++) {
+        // A new context each time: nothing cached in the browser, as on a first visit.
+        const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
+        const page = await context.newPage()
+        const a = performance.now()
+        await page.goto(`${base}/#/sessions/${SESSION}`)
+        await page.locator('[data-testid=exchange-row]').first().waitFor({ state: 'visible', timeout: 60_000 })
+        firstRows.push(performance.now() - a)
+        const b = performance.now()
+        // A string, not a function: this project's Node typings have no DOM.
+        await page.evaluate(`location.hash = ${JSON.stringify(`#/sessions/${SESSION}/exchanges/${relsSeq}/envelope`)}`)
+        await page.locator('[data-testid=rels-object]').first().waitFor({ state: 'visible', timeout: 60_000 })
+        await page.locator('[data-testid=result-tree]').first().waitFor({ state: 'visible', timeout: 60_000 })
+        openRels.push(performance.now() - b)
+        if (i === 0) {
+          const objects = await page.locator('[data-testid=rels-object]').count()
+          ctx.log(`  the envelope view shows ${objects} Rels objects`)
+        }
+        ctx.log(`  rep ${i + 1}/${reps}: first rows ${firstRows[i]?.toFixed(0)} ms, 500-Rels exchange open ${openRels[i]?.toFixed(0)} ms`)
+        await context.close()
+      }
+      const rest = firstRows.slice(1)
+      const rows: ResultRow[] = [
+        { scenario: 'viewer', metric: `first rows of a ${total}-exchange session, first visit after start`, value: firstRows[0] ?? Number.NaN, unit: 'ms', baseline: null, ratio: null, note: 'right after startViewer: the session may still be parsing in the background' },
+        { scenario: 'viewer', metric: `first rows of a ${total}-exchange session`, value: median(rest), unit: 'ms', baseline: null, ratio: null, spread: spread(rest), target: '≤ 1000 ms', met: median(rest) <= 1000 },
+        { scenario: 'viewer', metric: 'open an exchange with 500 Rels objects', value: median(openRels), unit: 'ms', baseline: null, ratio: null, spread: spread(openRels), target: '≤ 300 ms', met: median(openRels) <= 300 },
+        { scenario: 'viewer', metric: 'startViewer process start to ready (includes node + tsx start)', value: viewerStartMs, unit: 'ms', baseline: null, ratio: null },
+      ]
+      return rows
+    } finally {
+      await browser?.close()
+      for (const c of children) await c.kill()
+      await env.cleanup()
+    }
+  },
+}
