@@ -4,6 +4,7 @@
  * preflights as the real widget does. Results are shown as text; `#status` and the title say `done` at the end.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
+import { AVATAR_FILE_ID } from './state.js'
 import { SANDBOX_TOKENS } from './tokens.js'
 
 export function appPageHtml(apiUrl: string, token: string): string {
@@ -20,6 +21,7 @@ export function appPageHtml(apiUrl: string, token: string): string {
 <h1>Support chat (sandbox)</h1>
 <p>Status: <span id="status">running</span></p>
 <pre id="log"></pre>
+<p><img id="avatar" alt="avatar (downloaded)" width="32" height="32"></p>
 <script>
 const API = ${js(apiUrl.replace(/\/$/, '') + '/public/api/v1/')};
 const TOKEN = ${js(token)};
@@ -37,6 +39,26 @@ async function call(method, body) {
     (Array.isArray(envelope.Result) ? ' (' + envelope.Result.length + ' results)' : ''));
   return envelope;
 }
+async function upload(name, text) {
+  const form = new FormData();
+  form.append('ChatId', '10');
+  form.append('file', new Blob([text], { type: 'text/plain' }), name);
+  const response = await fetch(API + 'files/upload', {
+    method: 'POST', credentials: 'include', headers: { 'Authorization': 'Client ' + TOKEN }, body: form,
+  });
+  const envelope = await response.json();
+  line('files/upload: ' + (envelope.OK ? 'OK ' + envelope.Result.Id : 'Error ' + (envelope.Error && envelope.Error.Code)));
+  return envelope;
+}
+async function download(id) {
+  const response = await fetch(API + 'files/download', {
+    method: 'POST', credentials: 'include',
+    headers: { 'Content-Type': 'application/json', 'Authorization': 'Client ' + TOKEN }, body: JSON.stringify({ Id: id }),
+  });
+  const blob = await response.blob();
+  line('files/download: ' + blob.type + ' ' + blob.size + ' bytes');
+  return blob;
+}
 (async () => {
   try {
     await call('chats/history', { ChatId: 10, Limit: 20 });
@@ -45,6 +67,13 @@ async function call(method, body) {
     for (const m of history.Result || []) line('  #' + m.Id + ' ' + m.Author + ': ' + m.Text);
     await call('clients/get', { Id: 11 });
     await call('tickets/close', { Id: 1 });
+    const uploaded = await upload('note.txt', 'a note from the sandbox app\\n');
+    if (uploaded.OK) await download(uploaded.Result.Id);
+    const avatar = await download(${js(AVATAR_FILE_ID)});
+    // A blob: URL shows the downloaded image without putting any response text into markup.
+    const img = document.getElementById('avatar');
+    await new Promise((resolve) => { img.onload = resolve; img.onerror = resolve; img.src = URL.createObjectURL(avatar); });
+    line('avatar: ' + img.naturalWidth + 'x' + img.naturalHeight);
     document.getElementById('status').textContent = 'done';
   } catch (e) {
     line('failed: ' + e);

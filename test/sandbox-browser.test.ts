@@ -44,6 +44,11 @@ describe('the sandbox app page in headless Chromium', () => {
     expect(log).toContain('client: Hello from the sandbox app')
     expect(lines.some((l) => l.startsWith('OPTIONS /public/api/v1/chats/history preflight from http://localhost:'))).toBe(true)
     expect(lines).toContain('POST /public/api/v1/chats/channel/send/support customer OK')
+    // Multipart upload and binary downloads from the browser too; the avatar PNG decodes as an image.
+    expect(log).toMatch(/files\/upload: OK [0-9a-f-]+\.txt/)
+    expect(log).toContain('files/download: text/plain 28 bytes')
+    expect(log).toMatch(/files\/download: image\/png \d+ bytes/)
+    expect(log).toContain('avatar: 32x32')
     await page.close()
   })
 })
