@@ -44,6 +44,8 @@ export class LiveHub {
     private readonly cache: SessionCache,
     private readonly onError: (e: unknown) => void = () => undefined,
     private readonly heartbeatMs = HEARTBEAT_MS,
+    /** Re-read changed sessions even when nobody listens, so a session is parsed before someone opens it. */
+    private readonly warm = false,
   ) {}
 
   /** Starts watching; safe to call when the directory does not exist yet (it is looked for again). */
@@ -132,7 +134,7 @@ export class LiveHub {
       while (this.dirty && !this.closed) {
         this.dirty = false
         for (const [name, channel] of this.channels) await this.checkSession(name, channel)
-        if (this.listClients.size > 0) {
+        if (this.listClients.size > 0 || this.warm) {
           const list = await this.cache.list()
           const sig = signature(list)
           if (sig !== this.lastList) {

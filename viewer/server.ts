@@ -29,8 +29,9 @@ export type ViewerOptions = {
   /** The Rels override table. Default: read from reltape.config.json (cwd, else the sessions dir's parent). */
   config?: RelsConfig
   /**
-   * Parse the sessions in the background once listening, most recently updated last (so they stay cached),
-   * so the first page of a big session is served from memory. Default false (tests); `startViewer` sets it.
+   * Parse the sessions in the background once listening (most recently updated last, so they stay cached)
+   * and again when they change, so the first page of a big session is served from memory.
+   * Default false (tests); `startViewer` sets it.
    */
   warm?: boolean
   /** How often idle event streams get a comment line, so proxies and browsers keep them open. Default 15 s. */
@@ -50,7 +51,7 @@ export async function buildViewerApp(options: ViewerOptions): Promise<FastifyIns
   const config = { rels: { ...(options.config?.rels ?? (await loadRelsConfig(options.dir)).rels) } }
   const cache = new SessionCache(options.dir)
   const app = Fastify({ logger: false, forceCloseConnections: true })
-  const live = new LiveHub(cache, (e) => app.log.error(e), options.heartbeatMs)
+  const live = new LiveHub(cache, (e) => app.log.error(e), options.heartbeatMs, options.warm)
 
   installSecurity(app, host)
   installErrorHandlers(app)
