@@ -1,0 +1,85 @@
+/**
+ * `kill -9` during a burst: every exchange whose response the client had received is in the session
+ * when it is opened again (the journal is written as each exchange finishes, not at the end).
+ */
+import type { ServerResponse } from 'node:http'
+import { readFile, rm } from 'node:fs/promises'
+import { ProxyAgent, request } from 'undici'
+import { afterEach, describe, expect, it } from 'vitest'
+import { SessionStore } from '../store/store.js'
+import { readBody, startHttpUpstream, tempDir, until, type Upstream } from './helpers/recorder-env.js'
+import { spawnRecorder, type RecorderProcess } from './helpers/recorder-cli.js'
+
+const TOTAL = 200
+const ANSWERED = 150
+const CONCURRENCY = 16
+
+let rec: RecorderProcess | undefined
+let up: Upstream | undefined
+let agent: ProxyAgent | undefined
+const dirs: string[] = []
+
+afterEach(async () => {
+  if (rec && rec.child.exitCode === null && rec.child.signalCode === null) rec.child.kill('SIGKILL')
+  await agent?.close().catch(() => undefined)
+  await up?.close()
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
+})
+
+describe('a recorder killed with SIGKILL mid-burst', () => {
+  it(`keeps every answered exchange of a burst of ${TOTAL} requests`, async () => {
+    const home = await tempDir('crash-home')
+    const dir = await tempDir('crash-dir')
+    dirs.push(home, dir)
+    const held: ServerResponse[] = []
+    // The upstream answers the first ANSWERED requests and holds the rest, so the kill lands with requests in flight.
+    up = await startHttpUpstream((req, res) => {
+      void readBody(req).then((b) => {
+        const n = (JSON.parse(b.toString()) as { N: number }).N
+        if (n < ANSWERED) res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ OK: true, Error: null, Result: { N: n } }))
+        else held.push(res)
+      })
+    })
+    rec = await spawnRecorder(['--port', '0', '--session', 'crash', '--dir', dir], { RELTAPE_HOME: home })
+    agent = new ProxyAgent({ uri: rec.url })
+    const answered = new Set<number>()
+    let next = 0
+    const worker = async () => {
+      while (next < TOTAL) {
+        const n = next++
+        try {
+          const res = await request(`${up!.url}/public/api/v1/burst`, {
+            method: 'POST',
+            dispatcher: agent,
+            headers: { 'content-type': 'application/json', Authorization: 'Client crash-token-0123456789' },
+            body: JSON.stringify({ N: n }),
+          })
+          const body = (await res.body.json()) as { Result?: { N: number } }
+          if (res.statusCode === 200 && body.Result?.N === n) answered.add(n)
+        } catch {
+          // the recorder was killed under this request
+        }
+      }
+    }
+    const workers = Array.from({ length: CONCURRENCY }, worker)
+    await until(() => answered.size === ANSWERED && held.length === CONCURRENCY, 'the answered part of the burst', 20_000)
+    rec.child.kill('SIGKILL')
+    await rec.exited
+    await Promise.all(workers)
+    expect(answered.size).toBe(ANSWERED)
+
+    // The lock of the dead recorder is stale; opening the session folds its journal in.
+    const warnings: string[] = []
+    const writer = await new SessionStore(dir).open('crash', { recording: { tool: 'test', mode: 'forward', upstream: null }, warn: (m) => warnings.push(m) })
+    const recordedNs = new Set(
+      writer.session.exchanges.map((e) => (e.request.body.kind === 'json' ? (e.request.body.json as { N: number }).N : -1)),
+    )
+    const missing = [...answered].filter((n) => !recordedNs.has(n))
+    expect(missing).toEqual([])
+    expect(new Set(writer.session.exchanges.map((e) => e.seq)).size).toBe(writer.session.exchanges.length)
+    expect(warnings.some((w) => w.includes('stale lock'))).toBe(true)
+    await writer.close()
+    expect(JSON.parse(await readFile(writer.paths.file, 'utf8')).exchanges.length).toBeGreaterThanOrEqual(ANSWERED)
+    for (const r of held) r.destroy()
+  }, 60_000)
+})
