@@ -83,6 +83,7 @@ describe('SessionCache', () => {
     const error = await cache.refresh('torn').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(JournalError)
     expect((error as JournalError).message).toMatch(/torn\.journal:2: not valid JSON/)
+    await expect(cache.refresh('torn')).rejects.toBeInstanceOf(JournalError) // stays broken, not skipped
   })
 
   it('keeps a bounded number of parsed sessions', async () => {

@@ -182,7 +182,13 @@ export class SessionCache {
       if (journalGrew) {
         const chunk = await readFrom(paths.journal, cached.journalOffset)
         if (chunk !== null) {
-          const added = applyJournal(cached, chunk, this.idsOf(name, cached))
+          let added: ExchangeSummary[]
+          try {
+            added = applyJournal(cached, chunk, this.idsOf(name, cached))
+          } catch (e) {
+            this.forget(name) // half applied: the next look reads the whole session again (and fails the same way)
+            throw e
+          }
           cached.stamp = stamp
           return { entry: cached, added, reloaded: false }
         }
