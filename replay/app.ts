@@ -62,6 +62,13 @@ export async function buildReplayApp(session: Session, rules: ReplayRules | Reso
       .send({ OK: false, Error: { Code: 'ReplayError', Message: `reltape replay failed on ${req.method} ${req.url}: ${err.message}` }, Result: null })
   })
 
+  // Methods fastify does not route (PROPFIND, …) still get the miss envelope.
+  app.setNotFoundHandler((req, reply) => {
+    const q = req.url.indexOf('?')
+    const path = q < 0 ? req.url : req.url.slice(0, q)
+    return send(reply, replayer.missAnswer({ method: req.method, path, reason: 'no-match', message: `no recording for ${req.method} ${path}`, nearest: null }, originOf(req)))
+  })
+
   app.post('/__reltape/reset', async (_req, reply) => {
     replayer.reset()
     return reply.header('x-reltape', 'control').send({ OK: true })
