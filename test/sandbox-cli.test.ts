@@ -26,7 +26,8 @@ function runCli(args: string[], home: string): Run {
   return { child, stdout: () => out, stderr: () => err, exit }
 }
 
-async function waitForOutput(run: Run, pattern: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
+// Generous: starting tsx and making an RSA key take seconds on a loaded 2-core machine.
+async function waitForOutput(run: Run, pattern: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
   const deadline = Date.now() + ms
   for (;;) {
     const m = pattern.exec(run.stdout())
@@ -73,7 +74,7 @@ describe('reltape sandbox (the CLI)', () => {
     run.child.kill('SIGTERM')
     expect(await run.exit).toBe(0)
     expect(run.stdout()).toContain('sandbox stopped')
-  })
+  }, 90_000)
 
   it('a port in use → exit 1 with the port named', async () => {
     const home = await tempHome()
@@ -87,11 +88,11 @@ describe('reltape sandbox (the CLI)', () => {
     expect(await run.exit).toBe(1)
     expect(run.stderr()).toContain(`port ${port}`)
     expect(run.stderr()).toContain('already in use')
-  })
+  }, 90_000)
 
   it('a bad --port is a usage error (exit 2)', async () => {
     const run = runCli(['sandbox', '--port', 'eighty'], await tempHome())
     expect(await run.exit).toBe(2)
     expect(run.stderr()).toContain('--port')
-  })
+  }, 60_000)
 })
