@@ -1,5 +1,5 @@
 /** Where a replay's session comes from: a Session object, a name in the sessions directory, or a file path. Read only. */
-import type { Session } from '../model/session.js'
+import { parseSession, type Session } from '../model/session.js'
 import { sessionsDir } from '../store/paths.js'
 import { resolveSessionRef, SessionStore } from '../store/store.js'
 
@@ -9,7 +9,8 @@ import { resolveSessionRef, SessionStore } from '../store/store.js'
  * @throws SessionNotFoundError listing the sessions that exist; SessionFormatError for a corrupt file
  */
 export async function loadReplaySession(session: Session | string, dir?: string): Promise<{ session: Session; source: string }> {
-  if (typeof session !== 'string') return { session, source: `(in memory: ${session.name})` }
+  // A Session object from code is checked like a file, so that a hand-built one fails with a clear path.
+  if (typeof session !== 'string') return { session: parseSession(session, `session object ${JSON.stringify(session?.name)}`), source: `(in memory: ${session.name})` }
   const store = new SessionStore(sessionsDir(dir))
   const loaded = await store.read(session)
   return { session: loaded, source: resolveSessionRef(store.dir, session).file }

@@ -63,6 +63,18 @@ describe('replay app (inject)', () => {
     expect(res.body).toBe('{"OK":true,"Error":null,"Result":{"Id":1,"LocalId":9001}}')
   })
 
+  it('matches a recorded body that is not valid JSON under a JSON content type by its bytes', async () => {
+    const session = chatStory()
+    const send = session.exchanges[2]!
+    send.request.body = { kind: 'text', text: '{"LocalId": 1, "Text": ', contentType: 'application/json', size: 23 }
+    const { app } = await build(session)
+    const hit = await app.inject({ method: 'POST', url: PATHS.send, headers: { 'content-type': 'application/json' }, payload: '{"LocalId": 1, "Text": ' })
+    expect(hit.statusCode).toBe(200)
+    const miss = await app.inject({ method: 'POST', url: PATHS.send, headers: { 'content-type': 'application/json' }, payload: '{"LocalId": 2, "Text": ' })
+    expect(miss.statusCode).toBe(404)
+    expect(miss.json<{ Error: { Message: string } }>().Error.Message).toContain('body: has other bytes (23 bytes, the recording\'s 23)')
+  })
+
   it('answers an exchange recorded as a transport failure with a 502 that says so', async () => {
     const session = chatStory()
     const failed = session.exchanges[6]!
