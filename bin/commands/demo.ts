@@ -3,8 +3,9 @@ import { ProxyAgent } from 'undici'
 import { dirOption, intOption, stringOption, untilStopped, type Command, type ParsedArgs } from '../command.js'
 import { PortInUseError, startRecorder, type Recorder } from '../../recorder/index.js'
 import { playStory, startSandbox } from '../../sandbox/index.js'
-import { defaultSessionName, reltapeHome } from '../../store/paths.js'
+import { defaultSessionName, reltapeHome, sessionsDir } from '../../store/paths.js'
 import { toolName } from '../../store/version.js'
+import { DEFAULT_PORT as VIEWER_PORT, startViewer, type RunningViewer } from '../../viewer/server.js'
 import { summaryLines } from './record.js'
 
 type RecorderStart = Parameters<typeof startRecorder>[0] & { port: number }
@@ -17,6 +18,21 @@ async function startOnPreferredPort(options: RecorderStart, fixed: boolean): Pro
     if (!(e instanceof PortInUseError) || fixed) throw e
     console.log(`  (port ${options.port} is taken; using a free one)`)
     return startRecorder({ ...options, port: 0 })
+  }
+}
+
+/** The viewer's deep link to a session. */
+function viewerLink(url: string, session: string): string {
+  return `${url.replace(/\/+$/, '')}/#/sessions/${encodeURIComponent(session)}`
+}
+
+/** The viewer on its usual port when free, else on any free port. */
+async function startViewerNearPort(dir: string): Promise<RunningViewer> {
+  try {
+    return await startViewer({ dir, port: VIEWER_PORT })
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'PORT_IN_USE') throw e
+    return startViewer({ dir, port: 0 })
   }
 }
 
@@ -43,6 +59,15 @@ async function run({ values }: ParsedArgs): Promise<number> {
   }
   console.log(`  recorder:     ${rec.url} (forward proxy; CA ${rec.ca.certPath})`)
   console.log(`  session:      ${rec.sessionFile}`)
+  // The viewer follows the session live; with --once the demo ends at once, so `reltape view` is the hint instead.
+  let viewer: RunningViewer | null = null
+  if (!once) {
+    viewer = await startViewerNearPort(sessionsDir(dir)).catch((e: Error) => {
+      console.error(`  viewer not started: ${e.message}`)
+      return null
+    })
+    if (viewer) console.log(`  viewer:       ${viewerLink(viewer.url, rec.sessionName)}`)
+  }
   console.log('')
   console.log('Playing the story: the customer (cookie) and the operator (Authorization: Client)…')
   const dispatcher = new ProxyAgent({ uri: rec.url, requestTls: { ca: readFileSync(rec.ca.certPath, 'utf8') } })
@@ -58,16 +83,17 @@ async function run({ values }: ParsedArgs): Promise<number> {
     await dispatcher.close()
   }
 
-  // VIEWER: when viewer/ lands, start it here (startViewer({ dir: <sessions dir>, port: 0 })) and print
-  // `${viewer.url}/#/sessions/${rec.sessionName}`; until then the hint below names `reltape view`.
   const hints = [
-    `Inspect it:   reltape view        (then open the session ${rec.sessionName})`,
+    viewer
+      ? `Inspect it:   ${viewerLink(viewer.url, rec.sessionName)}`
+      : `Inspect it:   reltape view        then ${viewerLink(`http://127.0.0.1:${VIEWER_PORT}`, rec.sessionName)}`,
     `Replay it:    reltape replay ${rec.sessionName}`,
     `The file:     ${rec.sessionFile}`,
   ]
   if (once || failedStory) {
     const summary = await rec.stop()
     await sandbox.close()
+    await viewer?.close()
     console.log('')
     for (const line of summaryLines(summary, once ? 'demo --once' : 'story failed', false)) console.log(line)
     for (const line of hints) console.log(line)
@@ -77,12 +103,13 @@ async function run({ values }: ParsedArgs): Promise<number> {
   console.log('')
   for (const line of hints) console.log(line)
   console.log('')
-  console.log('Still recording: point a browser at the app page through the proxy to add your own clicks:')
+  console.log('Still recording' + (viewer ? ' (the viewer shows new exchanges as they come)' : '') + ': point a browser at the app page through the proxy to add your own clicks:')
   console.log(`  chromium --proxy-server=${rec.url} --proxy-bypass-list='<-loopback>' --ignore-certificate-errors-spki-list=${rec.ca.spkiFingerprint} ${sandbox.appUrl}`)
   console.log('Ctrl-C stops and writes the session.')
   const signal = await untilStopped()
   const summary = await rec.stop()
   await sandbox.close()
+  await viewer?.close()
   for (const line of summaryLines(summary, signal)) console.log(line)
   return 0
 }
