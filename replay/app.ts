@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Session } from '../model/session.js'
 import { resolveRules, type ReplayRules, type ResolvedRules } from './options.js'
 import { Replayer, type Answer } from './replayer.js'
+import { splitTarget } from './request-shape.js'
 import { indexSession, type SessionIndex } from './session-index.js'
 
 export type ReplayApp = { app: FastifyInstance; replayer: Replayer; index: SessionIndex; rules: ResolvedRules }
@@ -46,11 +47,10 @@ export async function buildReplayApp(session: Session, rules: ReplayRules | Reso
       return send(reply, replayer.tooLarge(req.method, req.url, Number.isFinite(len) ? len : null, originOf(req)))
     }
     if (err.code?.startsWith('FST_ERR_CTP_')) {
-      const q = req.url.indexOf('?')
       return send(
         reply,
         replayer.missAnswer(
-          { method: req.method, path: q < 0 ? req.url : req.url.slice(0, q), reason: 'bad-request', message: `the request could not be read: ${err.message}`, nearest: null },
+          { method: req.method, path: splitTarget(req.url).path, reason: 'bad-request', message: `the request could not be read: ${err.message}`, nearest: null },
           originOf(req),
         ),
       )
@@ -64,8 +64,7 @@ export async function buildReplayApp(session: Session, rules: ReplayRules | Reso
 
   // Methods fastify does not route (PROPFIND, …) still get the miss envelope.
   app.setNotFoundHandler((req, reply) => {
-    const q = req.url.indexOf('?')
-    const path = q < 0 ? req.url : req.url.slice(0, q)
+    const path = splitTarget(req.url).path
     return send(reply, replayer.missAnswer({ method: req.method, path, reason: 'no-match', message: `no recording for ${req.method} ${path}`, nearest: null }, originOf(req)))
   })
 

@@ -5,7 +5,7 @@
 import { describeDifference, differences, distance, keyOf, type RequestShape } from '../model/match.js'
 import type { ResolvedRules } from './options.js'
 import { echoedBody, type OutgoingHeaders } from './prepared-response.js'
-import { identityResolver, liveShape, type LiveRequest } from './request-shape.js'
+import { identityResolver, liveShape, splitTarget, type LiveRequest } from './request-shape.js'
 import type { Recording, SessionIndex } from './session-index.js'
 
 /** Why a request was not answered from a recording. */
@@ -107,8 +107,7 @@ export class Replayer {
   }
 
   #preflight(live: LiveRequest, origin: string | undefined): Answer {
-    const q = live.url.indexOf('?')
-    const path = q < 0 ? live.url : live.url.slice(0, q)
+    const path = splitTarget(live.url).path
     // The number of preflights depends on the browser's cache, so they never run out: the last one repeats.
     const recorded = this.index.preflights.get(path)
     if (recorded) {
@@ -196,8 +195,7 @@ export class Replayer {
 
   /** A request whose body is larger than any recording's (and than the server accepts): refused as a miss. */
   tooLarge(method: string, url: string, size: number | null, origin: string | undefined): Answer {
-    const q = url.indexOf('?')
-    const path = q < 0 ? url : url.slice(0, q)
+    const path = splitTarget(url).path
     return this.missAnswer(
       {
         method,

@@ -168,16 +168,15 @@ export async function liveShape(
   identityOf: (token: string | null) => string | null,
   withIdentity: boolean,
 ): Promise<{ shape: RequestShape; json: unknown }> {
-  const q = req.url.indexOf('?')
-  const path = q < 0 ? req.url : req.url.slice(0, q)
+  const target = splitTarget(req.url)
   const ct = req.headers['content-type']
   const { key, json } = await keyBodyFromBytes(req.body ?? EMPTY, typeof ct === 'string' ? ct : null)
-  const host = req.headers.host
+  const host = target.host ?? req.headers.host
   return {
     shape: {
       method: req.method,
-      path: decodePath(path),
-      query: q < 0 ? [] : parseQuery(req.url.slice(q + 1)),
+      path: decodePath(target.path),
+      query: parseQuery(target.search),
       host: typeof host === 'string' ? host.toLowerCase() : '',
       // Hashing the token costs a little: only when the identity is part of the key or a miss is explained.
       identity: withIdentity ? identityOf(liveToken(req.headers)) : null,
@@ -188,6 +187,23 @@ export async function liveShape(
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/**
+ * Path, query and (for an absolute-form target, as a client using replay as its HTTP proxy sends) host
+ * of a request target.
+ */
+export function splitTarget(url: string): { path: string; search: string; host: string | null } {
+  if (url.charCodeAt(0) !== 47 /* '/' */) {
+    try {
+      const u = new URL(url)
+      return { path: u.pathname, search: u.search.slice(1), host: u.host }
+    } catch {
+      // not absolute either: fall through and treat it as a path
+    }
+  }
+  const q = url.indexOf('?')
+  return q < 0 ? { path: url, search: '', host: null } : { path: url.slice(0, q), search: url.slice(q + 1), host: null }
+}
 
 /** `new URL().pathname` keeps percent-escapes as sent; a live path from fastify does too, so normalise both alike. */
 function decodePath(path: string): string {

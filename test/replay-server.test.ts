@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startReplay, type ReplayHandle, type ReplayOptions } from '../replay/start-replay.js'
 import { chatStory, expectedBytes, PATHS, postJson, recordedJson, TOKEN } from './fixtures/replay/helpers.js'
@@ -85,6 +86,28 @@ describe('replaying the chat story', () => {
     const r = await start()
     const res = await postJson(r.url, PATHS.send, { LocalId: 1, Payload: 'text', Text: '!' }, { authorization: 'Client someone-else' })
     expect(res.status).toBe(200)
+  })
+
+  it('with --match-host, a client using replay as its HTTP proxy (absolute-form target) matches by the host it addressed', async () => {
+    const r = await start({ matchHost: true })
+    const rawRequest = (host: string) =>
+      new Promise<string>((resolve, reject) => {
+        const body = '{"ChatId":10}'
+        const socket = connect(Number(new URL(r.url).port), '127.0.0.1', () =>
+          socket.write(
+            `POST http://${host}${PATHS.history} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+              `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+          ),
+        )
+        let out = ''
+        socket.on('data', (d: Buffer) => (out += d.toString()))
+        socket.on('end', () => resolve(out))
+        socket.on('error', reject)
+      })
+    expect(await rawRequest('api.example.test')).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+    const other = await rawRequest('elsewhere.test')
+    expect(other).toMatch(/^HTTP\/1\.1 404 /)
+    expect(other).toContain('differs in host (elsewhere.test, recorded api.example.test)')
   })
 
   it('answers a miss with a 404 envelope naming the request and the nearest recording with what differs', async () => {
