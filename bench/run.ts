@@ -2,6 +2,7 @@
  * `npm run bench [-- --quick] [-- --only recording,replay]`: runs the scenarios one after another, prints a
  * table for each and merges their rows into bench/results/latest.json and latest.md. Never part of `npm test`.
  */
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { saveResults, printTable, type ResultRow } from './lib/results.js'
 import type { Scenario } from './lib/scenario.js'
@@ -16,12 +17,14 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
 })
 if (values.help) {
-  console.log('npm run bench [-- --quick] [-- --only <scenario>[,<scenario>…]]\n\nscenarios:')
+  console.log('npm run bench [-- --quick] [-- --only <scenario>[,<scenario>…]] [-- --profile]\n')
+  console.log('  --profile  reltape\'s children write V8 CPU profiles to bench/results/profiles (summarise with bench/profile-summary.ts)\n\nscenarios:')
   for (const s of scenarios) console.log(`  ${s.name.padEnd(10)} ${s.describe}`)
   process.exit(0)
 }
@@ -34,6 +37,10 @@ if (unknown.length) {
 const selected = scenarios.filter((s) => !only || only.includes(s.name))
 const command = `npm run bench${values.quick || only ? ' --' : ''}${values.quick ? ' --quick' : ''}${only ? ` --only ${only.join(',')}` : ''}`
 const log = (m: string) => console.log(m)
+if (values.profile) {
+  process.env.RELTAPE_BENCH_PROFILE = fileURLToPath(new URL('results/profiles/', import.meta.url))
+  console.log(`CPU profiles of reltape's children go to ${process.env.RELTAPE_BENCH_PROFILE}`)
+}
 
 let failed = false
 for (const scenario of selected) {

@@ -6,9 +6,10 @@ import { startRecorder } from '../../recorder/index.js'
 import { eventLoop, resetEventLoop } from './eld.js'
 import { childConfig, fail, ready } from './protocol.js'
 
-const config = childConfig<{ home: string; dir: string; session: string }>()
+/** `caFromEnv`: the parent trusts the upstream's CA through NODE_EXTRA_CA_CERTS, so the recorder is told not to pass it per request. */
+const config = childConfig<{ home: string; dir: string; session: string; caFromEnv?: boolean }>()
 try {
-  const recorder = await startRecorder({ home: config.home, dir: config.dir, session: config.session, port: 0, log: () => {} })
+  const recorder = await startRecorder({ home: config.home, dir: config.dir, session: config.session, port: 0, log: () => {}, ...(config.caFromEnv ? { trustOwnCA: false } : {}) })
   ready(
     { url: recorder.url, sessionFile: recorder.sessionFile },
     {

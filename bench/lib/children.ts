@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url'
 
 const live = new Set<ChildProcess>()
 
+/** The children that run reltape's code (and its floor): the ones worth a CPU profile. */
+const PROFILED = new Set(['recorder', 'replay', 'viewer', 'mockttp-bare'])
+
 function killAll(): void {
   for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
 }
@@ -65,8 +68,17 @@ export class BenchChild {
     )
   }
 
-  async kill(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill('SIGKILL')
+  /** Asks the child to exit (it exits when its IPC channel closes, writing a CPU profile if it keeps one), then kills it. */
+  async kill(graceMs = 5000): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return
+    if (this.process.connected) {
+      this.process.disconnect()
+      const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs)
+      await this.exited
+      clearTimeout(timer)
+      return
+    }
+    this.process.kill('SIGKILL')
     await this.exited
   }
 }
@@ -81,8 +93,12 @@ export async function startNodeChild(
   options: { env?: NodeJS.ProcessEnv; execArgv?: string[]; timeoutMs?: number } = {},
 ): Promise<{ child: BenchChild; ready: Record<string, unknown> }> {
   const file = fileURLToPath(new URL(`../children/${script}.ts`, import.meta.url))
+  // RELTAPE_BENCH_PROFILE=<dir> (set by `--profile`): reltape's own children write a V8 CPU profile there when they exit.
+  const profileDir = process.env.RELTAPE_BENCH_PROFILE
+  // One folder per child: tsx's loader runs in a worker thread, which writes a profile of its own beside the main thread's.
+  const profile = profileDir && PROFILED.has(script) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/${script}-${Date.now()}`] : []
   const proc = fork(file, [JSON.stringify(config)], {
-    execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
+    execArgv: ['--import', 'tsx', ...profile, ...(options.execArgv ?? [])],
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   })
