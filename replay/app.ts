@@ -22,11 +22,24 @@ function originOf(req: FastifyRequest): string | undefined {
   return typeof o === 'string' ? o : undefined
 }
 
+/** Statuses that carry no body, hence no Content-Length. */
+const BODYLESS = new Set([204, 304])
+
+/**
+ * Writes the answer straight to the socket: headers exactly as prepared (fastify would add a content type the
+ * recording did not have), status text as recorded, and a Content-Length for the body actually served.
+ */
 function send(reply: FastifyReply, a: Answer): FastifyReply {
-  reply.raw.statusMessage = a.statusText
-  reply.code(a.status).headers(a.headers)
-  // An empty body is sent as nothing, so that fastify adds no content type the recording did not have.
-  return a.body.length === 0 ? reply.send() : reply.send(a.body)
+  reply.hijack()
+  const res = reply.raw
+  if (BODYLESS.has(a.status) || (a.status >= 100 && a.status < 200)) {
+    res.writeHead(a.status, a.statusText, a.headers)
+    res.end()
+  } else {
+    res.writeHead(a.status, a.statusText, { ...a.headers, 'content-length': String(a.body.length) })
+    res.end(a.body)
+  }
+  return reply
 }
 
 /** Builds the app (not listening). `rules` may be user options or rules already resolved. */

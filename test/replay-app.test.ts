@@ -75,6 +75,18 @@ describe('replay app (inject)', () => {
     expect(miss.json<{ Error: { Message: string } }>().Error.Message).toContain('body: has other bytes (23 bytes, the recording\'s 23)')
   })
 
+  it('keeps the recorded status text, and adds no content type the recording did not have', async () => {
+    const session = chatStory()
+    const res0 = session.exchanges[0]!.response!
+    res0.statusText = 'Fine Thanks'
+    res0.headers = res0.headers.filter(([n]) => n.toLowerCase() !== 'content-type')
+    const { app } = await build(session)
+    const res = await app.inject({ url: PATHS.history, ...json({ ChatId: 10 }) })
+    expect(res.statusMessage).toBe('Fine Thanks')
+    expect(res.headers['content-type']).toBeUndefined()
+    expect(res.headers['content-length']).toBe(String(res.rawPayload.length))
+  })
+
   it('answers an exchange recorded as a transport failure with a 502 that says so', async () => {
     const session = chatStory()
     const failed = session.exchanges[6]!
