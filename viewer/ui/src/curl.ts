@@ -42,15 +42,15 @@ export function toCurl(exchange: Exchange, reveal: boolean): string {
     // curl writes its own multipart Content-Type with a new boundary.
     return !SKIP.has(lower) && !(multipart && lower === 'content-type')
   })
-  const args = ['curl']
-  if (req.method !== 'GET' || req.body.kind !== 'empty') args.push('-X', req.method)
-  args.push(shellQuote(req.url))
+  // One option per line, each with its value: readable, and still one command for a shell.
+  const lines = [`curl${req.method !== 'GET' || req.body.kind !== 'empty' ? ` -X ${req.method}` : ''} ${shellQuote(req.url)}`]
   let compressed = false
   for (const [n, v] of headers) {
     if (n.toLowerCase() === 'accept-encoding') compressed = true
-    args.push('-H', shellQuote(`${n}: ${show(v)}`))
+    lines.push(`-H ${shellQuote(`${n}: ${show(v)}`)}`)
   }
-  args.push(...bodyArgs(req.body))
-  if (compressed) args.push('--compressed')
-  return args.join(' \\\n  ')
+  const body = bodyArgs(req.body)
+  for (let i = 0; i < body.length; i += 2) lines.push(`${body[i]} ${body[i + 1]}`)
+  if (compressed) lines.push('--compressed')
+  return lines.join(' \\\n  ')
 }

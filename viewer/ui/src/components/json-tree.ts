@@ -10,6 +10,8 @@ const REF = '\u0000ref'
 const CHUNK = 100
 /** Strings longer than this are cut until the user asks for all of it. */
 const LONG_STRING = 2000
+/** Nodes open by depth only when their parent has at most this many children. */
+const AUTO_OPEN_SIBLINGS = 30
 
 type Mode = 'default' | 'all' | 'none'
 
@@ -109,18 +111,19 @@ export class JsonTree extends LitElement {
     }
   }
 
-  private _isOpen(path: Path, depth: number): boolean {
+  /** `siblings`: how many children the parent has; the items of a long array start closed, so it opens cheaply. */
+  private _isOpen(path: Path, depth: number, siblings = 1): boolean {
     const t = this._toggled.get(key(path))
     if (t !== undefined) return t
     if (path[path.length - 1] === REF) return false
     if (this._mode === 'all') return true
     if (this._mode === 'none') return false
-    return depth < this.openDepth
+    return depth < this.openDepth && siblings <= AUTO_OPEN_SIBLINGS
   }
 
-  private _toggle(path: Path, depth: number): void {
+  private _toggle(path: Path, depth: number, siblings = 1): void {
     const next = new Map(this._toggled)
-    next.set(key(path), !this._isOpen(path, depth))
+    next.set(key(path), !this._isOpen(path, depth, siblings))
     this._toggled = next
   }
 
@@ -146,13 +149,13 @@ export class JsonTree extends LitElement {
   }
 
   /** One row: `key: value`, and below it, when open, the children. */
-  private _node(name: string | number | null, value: unknown, path: Path, depth: number, ancestors: string[], refField: string | null): TemplateResult {
+  private _node(name: string | number | null, value: unknown, path: Path, depth: number, ancestors: string[], refField: string | null, siblings = 1): TemplateResult {
     const keyPart =
       name === null
         ? nothing
         : html`<span class="key ${typeof name === 'number' ? 'index' : ''}" @click=${() => this._select(path)}>${typeof name === 'number' ? name : name}</span><span class="colon">:</span> `
     if (value !== null && typeof value === 'object') {
-      const open = this._isOpen(path, depth)
+      const open = this._isOpen(path, depth, siblings)
       const isArray = Array.isArray(value)
       const count = isArray ? value.length : Object.keys(value).length
       const summary = isArray ? html`<span class="brace">[</span><span class="count">${count} ${count === 1 ? 'item' : 'items'}</span><span class="brace">]</span>` : html`<span class="brace">{</span><span class="count">${count} ${count === 1 ? 'key' : 'keys'}</span><span class="brace">}</span>`
@@ -160,7 +163,7 @@ export class JsonTree extends LitElement {
       const childRefField = isArray && name !== null && typeof name === 'string' && this.index?.targetType(name) ? name : null
       return html`<div class="node" role="treeitem" aria-expanded=${open}>
         <div class="row" data-path=${key(path)}>
-          <button class="tog" tabindex="-1" aria-label=${open ? 'collapse' : 'expand'} @click=${() => this._toggle(path, depth)}>${count === 0 ? '' : open ? '▾' : '▸'}</button>${keyPart}${summary}
+          <button class="tog" tabindex="-1" aria-label=${open ? 'collapse' : 'expand'} @click=${() => this._toggle(path, depth, siblings)}>${count === 0 ? '' : open ? '▾' : '▸'}</button>${keyPart}${summary}
         </div>
         ${open && count > 0 ? this._children(value as object, path, depth, ancestors, childRefField) : nothing}
       </div>`
@@ -173,7 +176,7 @@ export class JsonTree extends LitElement {
     const limit = this._shown.get(key(path)) ?? CHUNK
     const shown = entries.length > limit ? entries.slice(0, limit) : entries
     return html`<div class="children">
-      ${shown.map(([k, v]) => this._node(k, v, [...path, k], depth + 1, ancestors, typeof k === 'number' ? refField : null))}
+      ${shown.map(([k, v]) => this._node(k, v, [...path, k], depth + 1, ancestors, typeof k === 'number' ? refField : null, entries.length))}
       ${entries.length > limit
         ? html`<button class="more" @click=${() => this._more(path, entries.length)}>show ${Math.min(CHUNK * 10, entries.length - limit)} more of ${entries.length - limit} remaining</button>`
         : nothing}
