@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
@@ -72,6 +73,13 @@ export const viewer: Scenario = {
         // A new context each time: nothing cached in the browser, as on a first visit.
         const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
         const page = await context.newPage()
+        // With --profile, the first repetition records the page's JavaScript with the DevTools profiler.
+        const cdp = process.env.RELTAPE_BENCH_PROFILE && i === 0 ? await context.newCDPSession(page) : null
+        if (cdp) {
+          await cdp.send('Profiler.enable')
+          await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+          await cdp.send('Profiler.start')
+        }
         const a = performance.now()
         await page.goto(`${base}/#/sessions/${SESSION}`)
         await page.locator('[data-testid=exchange-row]').first().waitFor({ state: 'visible', timeout: 60_000 })
@@ -82,6 +90,14 @@ export const viewer: Scenario = {
         await page.locator('[data-testid=rels-object]').first().waitFor({ state: 'visible', timeout: 60_000 })
         await page.locator('[data-testid=result-tree]').first().waitFor({ state: 'visible', timeout: 60_000 })
         openRels.push(performance.now() - b)
+        if (cdp) {
+          const { profile } = await cdp.send('Profiler.stop')
+          const dir = String(process.env.RELTAPE_BENCH_PROFILE)
+          await mkdir(dir, { recursive: true })
+          const file = join(dir, `viewer-page-${Date.now()}.cpuprofile`)
+          await writeFile(file, JSON.stringify(profile))
+          ctx.log(`  page profile (first rows, then the 500-Rels exchange): ${file}`)
+        }
         if (i === 0) {
           const objects = await page.locator('[data-testid=rels-object]').count()
           ctx.log(`  the envelope view shows ${objects} Rels objects`)
