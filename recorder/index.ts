@@ -12,6 +12,7 @@ import { Capture, type CaptureStats } from './capture.js'
 import { TrafficFilter } from './filter.js'
 import { muteMockttpLogs } from './mute.js'
 import { startProxy } from './proxy.js'
+import { reuseTrustContexts } from './tls-trust.js'
 
 export { PortInUseError } from './proxy.js'
 export { outcomeOf, formatSize } from './console-line.js'
@@ -135,11 +136,13 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
   const exchangesAtStart = writer.session.exchanges.length
   const capture = new Capture({ writer, filter, maxBody, redact: options.redact ?? false, warn, ...(options.onExchange ? { onExchange: options.onExchange } : {}) })
   const unmute = muteMockttpLogs()
+  const untrust = upstreamCAs.length && !options.insecureUpstream ? reuseTrustContexts(upstreamCAs) : () => {}
   let server: Mockttp
   try {
     server = await startProxy({ mode: upstream ? 'reverse' : 'forward', upstream, port: options.port ?? 8000, host, ca, upstreamCAs, insecureUpstream: options.insecureUpstream ?? false, maxBody })
   } catch (e) {
     unmute()
+    untrust()
     await writer.close()
     throw e
   }
@@ -177,6 +180,7 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
       await new Promise((r) => setImmediate(r))
       await capture.abandon('the recorder stopped before the upstream answered')
       unmute()
+      untrust()
       await writer.close()
       const s = capture.stats()
       return { ...s, sessionName: name, sessionFile: writer.paths.file, exchanges: writer.session.exchanges.length }
