@@ -170,7 +170,8 @@ export class Replayer {
   /** Records a miss and builds its 404 envelope. */
   missAnswer(miss: ReplayMiss, origin: string | undefined): Answer {
     this.misses.push(miss)
-    this.#log?.(`MISS ${miss.method} ${miss.path}: ${miss.message}`)
+    const short = miss.reason === 'no-match' && miss.nearest ? `nearest #${miss.nearest.seq} differs in ${miss.nearest.differs.join(', ') || 'nothing the key shows'}` : miss.message
+    this.#log?.(`MISS ${miss.method} ${miss.path}: ${short}`)
     const body = Buffer.from(
       JSON.stringify({
         OK: false,
