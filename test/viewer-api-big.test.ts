@@ -86,6 +86,17 @@ describe('SessionCache', () => {
     await expect(cache.refresh('torn')).rejects.toBeInstanceOf(JournalError) // stays broken, not skipped
   })
 
+  it('notices a journal replaced by another one, even one that reuses its inode', async () => {
+    const cache = new SessionCache(dir)
+    const journal = join(dir, 'swap.journal')
+    const line = (seq: number) => JSON.stringify({ t: 'exchange', exchange: makeExchange(seq, { id: `swap-${seq}` }) }) + '\n'
+    await appendFile(journal, line(1) + line(2))
+    expect((await cache.get('swap')).summaries.map((s) => s.seq)).toEqual([1, 2])
+    await rm(journal)
+    await appendFile(journal, line(7) + line(8) + line(9))
+    expect((await cache.get('swap')).summaries.map((s) => s.seq)).toEqual([7, 8, 9])
+  })
+
   it('keeps a bounded number of parsed sessions', async () => {
     const cache = new SessionCache(dir, 2)
     for (const name of ['a', 'b', 'c']) await writeBigSession(dir, name, 2)

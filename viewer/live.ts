@@ -155,8 +155,10 @@ export class LiveHub {
   private async checkSession(name: string, channel: Channel): Promise<void> {
     let fresh: ExchangeSummary[]
     try {
-      const { entry, added, reloaded } = await this.cache.refresh(name)
-      fresh = reloaded ? entry.summaries.filter((s) => !channel.known.has(s.id)) : added.filter((s) => !channel.known.has(s.id))
+      // Compare with what this channel has sent rather than trusting `added`: another reader (a page
+      // request, the session list) may have been the one whose refresh read the new journal lines.
+      const { entry } = await this.cache.refresh(name)
+      fresh = entry.summaries.filter((s) => !channel.known.has(s.id))
     } catch {
       return // gone or invalid for the moment (mid-write): the list stream says so, rows resume when it reads again
     }

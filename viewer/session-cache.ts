@@ -25,7 +25,11 @@ export type CachedSession = {
   /** Bytes of the journal already read (up to the last complete line), and its line count. */
   journalOffset: number
   journalLines: number
+  /** The journal's first bytes: a replaced journal can get the old one's inode back, its first line cannot match. */
+  journalHead: Buffer
 }
+
+const HEAD_BYTES = 256
 
 async function stampOf(file: string): Promise<FileStamp | null> {
   try {
@@ -76,6 +80,24 @@ async function readFrom(file: string, offset: number): Promise<Buffer | null> {
   }
 }
 
+/** True when the journal still starts with the bytes read from it before (nothing read yet: trivially true). */
+async function sameHead(file: string, head: Buffer): Promise<boolean> {
+  if (head.length === 0) return true
+  let handle
+  try {
+    handle = await open(file, 'r')
+  } catch {
+    return false
+  }
+  try {
+    const buffer = Buffer.alloc(head.length)
+    const { bytesRead } = await handle.read(buffer, 0, head.length, 0)
+    return bytesRead === head.length && buffer.equals(head)
+  } finally {
+    await handle.close()
+  }
+}
+
 /** Inserts an exchange in seq order (almost always at the end: the journal is in finishing order). */
 function insertExchange(entry: CachedSession, exchange: Exchange): ExchangeSummary {
   const summary = summarize(exchange)
@@ -97,6 +119,7 @@ function applyJournal(entry: CachedSession, chunk: Buffer, ids: Set<string>): Ex
   const end = chunk.lastIndexOf(0x0a)
   if (end === -1) return []
   const text = chunk.subarray(0, end).toString('utf8')
+  if (entry.journalOffset === 0) entry.journalHead = Buffer.from(chunk.subarray(0, Math.min(HEAD_BYTES, end + 1)))
   entry.journalOffset += end + 1
   const added: ExchangeSummary[] = []
   const aliases = new Set(entry.session.identities.map((i) => i.alias))
@@ -140,7 +163,7 @@ export class SessionCache {
   /** @param maxSessions how many parsed sessions to keep in memory (least recently used go first) */
   constructor(
     dir: string,
-    private readonly maxSessions = 6,
+    private readonly maxSessions = 4,
   ) {
     this.store = new SessionStore(dir)
   }
@@ -179,7 +202,7 @@ export class SessionCache {
         stamp.journal !== null &&
         (cached.stamp.journal === null ? cached.journalOffset === 0 : cached.stamp.journal.ino === stamp.journal.ino) &&
         stamp.journal.size >= cached.journalOffset
-      if (journalGrew) {
+      if (journalGrew && (await sameHead(paths.journal, cached.journalHead))) {
         const chunk = await readFrom(paths.journal, cached.journalOffset)
         if (chunk !== null) {
           let added: ExchangeSummary[]
@@ -237,6 +260,7 @@ export class SessionCache {
       stamp,
       journalOffset: 0,
       journalLines: 0,
+      journalHead: Buffer.alloc(0),
     }
     this.ids.delete(name)
     const chunk = stamp.journal ? await readFrom(paths.journal, 0) : null
