@@ -34,6 +34,17 @@ export type Verdict = 'record' | 'skip' | 'response'
 
 const JSON_TYPE = /^application\/(.+\+)?json\b/i
 
+/** Chromium's own calls home (updates, safe browsing, hints): excluded when reltape launches the browser. */
+export const BROWSER_HOUSEKEEPING = [
+  'update.googleapis.com',
+  '*.gvt1.com',
+  'clients*.google.com',
+  'safebrowsing.googleapis.com',
+  'optimizationguide-pa.googleapis.com',
+  'content-autofill.googleapis.com',
+  'accounts.google.com',
+]
+
 export class TrafficFilter {
   readonly #all: boolean
   readonly #include: ((s: string) => boolean)[]

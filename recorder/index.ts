@@ -15,6 +15,7 @@ import { startProxy } from './proxy.js'
 import { reuseTrustContexts } from './tls-trust.js'
 
 export { PortInUseError } from './proxy.js'
+export { BROWSER_HOUSEKEEPING } from './filter.js'
 export { outcomeOf, formatSize } from './console-line.js'
 
 export const DEFAULT_MAX_BODY = 50 * 1024 * 1024

@@ -44,6 +44,13 @@ export function chromiumArgs(o: LaunchOptions, profileDir: string): string[] {
     '--no-first-run',
     '--no-default-browser-check',
     '--disable-quic',
+    // Keep the browser's own calls home (updates, sync, field trials) out of the recording.
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-default-apps',
+    '--disable-extensions',
+    '--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication',
     ...(o.extraArgs ?? []),
     o.url ?? 'about:blank',
   ]

@@ -1,5 +1,5 @@
 import { dirOption, intOption, listOption, stringOption, untilStopped, UsageError, type Command, type ParsedArgs } from '../command.js'
-import { DEFAULT_MAX_BODY, startRecorder, type Recorder, type RecorderSummary } from '../../recorder/index.js'
+import { BROWSER_HOUSEKEEPING, DEFAULT_MAX_BODY, startRecorder, type Recorder, type RecorderSummary } from '../../recorder/index.js'
 import { launchChromium } from '../../recorder/launch.js'
 import { toolName } from '../../store/version.js'
 
@@ -56,7 +56,8 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
     upstreamCaFiles: listOption(values, 'upstream-ca'),
     insecureUpstream: values['insecure-upstream'] === true,
     include: listOption(values, 'include'),
-    exclude: listOption(values, 'exclude'),
+    // The launched browser's own calls home are not the app's traffic.
+    exclude: [...listOption(values, 'exclude'), ...(launch ? BROWSER_HOUSEKEEPING : [])],
     all: values.all === true,
     redact: values.redact === true,
     maxBody: maxBodyRaw ? parseSize(maxBodyRaw, 'max-body') : DEFAULT_MAX_BODY,
