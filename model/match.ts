@@ -255,12 +255,35 @@ export function differences(live: RequestShape, recorded: RequestShape, rules: M
   return out
 }
 
+/**
+ * Body keys and flattened fields, kept per body object: explaining a miss compares one live body with many
+ * recordings, and each recording with many misses.
+ */
+type BodyMemo = { ignore: readonly FieldPath[]; key?: string; flat?: Map<string, string> }
+const bodyMemo = new WeakMap<KeyBody, BodyMemo>()
+
+function memoOf(body: KeyBody, ignore: readonly FieldPath[]): BodyMemo {
+  let m = bodyMemo.get(body)
+  if (!m || m.ignore !== ignore) bodyMemo.set(body, (m = { ignore }))
+  return m
+}
+
+function memoKey(body: KeyBody, ignore: readonly FieldPath[]): string {
+  const m = memoOf(body, ignore)
+  return (m.key ??= bodyKey(body, ignore))
+}
+
+function memoFlat(body: KeyBody & { kind: 'json' }, ignore: readonly FieldPath[]): Map<string, string> {
+  const m = memoOf(body, ignore)
+  return (m.flat ??= flatten(body.json, ignore))
+}
+
 function bodyDifferences(live: KeyBody, recorded: KeyBody, ignore: readonly FieldPath[]): Difference[] {
-  if (bodyKey(live, ignore) === bodyKey(recorded, ignore)) return []
+  if (memoKey(live, ignore) === memoKey(recorded, ignore)) return []
   if (live.kind !== recorded.kind) return [{ what: 'body', detail: `is ${describeKind(live)}, the recording's is ${describeKind(recorded)}` }]
   if (live.kind === 'json' && recorded.kind === 'json') {
-    const a = flatten(live.json, ignore)
-    const b = flatten(recorded.json, ignore)
+    const a = memoFlat(live, ignore)
+    const b = memoFlat(recorded, ignore)
     const fields: Difference[] = []
     for (const [k, v] of a) if (b.get(k) !== v) fields.push({ what: 'body field', field: k })
     for (const k of b.keys()) if (!a.has(k)) fields.push({ what: 'body field', field: k })
@@ -302,17 +325,39 @@ function describeKind(body: KeyBody): string {
 /** Leaf paths (`Items[0].Text`) to canonical values, ignored fields left out. */
 function flatten(value: unknown, ignore: readonly FieldPath[]): Map<string, string> {
   const out = new Map<string, string>()
-  // Canonicalise first so that ignored fields are gone, then walk the plain result.
-  const clean: unknown = JSON.parse(canonicalJson(value, ignore))
-  const walk = (v: unknown, path: string) => {
-    if (v !== null && typeof v === 'object') {
-      const entries = Array.isArray(v) ? v.map((x, i) => [`[${i}]`, x] as const) : Object.entries(v).map(([k, x]) => [path ? `.${k}` : k, x] as const)
-      if (entries.length === 0) out.set(path || '(body)', Array.isArray(v) ? '[]' : '{}')
-      for (const [suffix, x] of entries) walk(x, path + suffix)
-    } else out.set(path || '(body)', JSON.stringify(v))
-  }
-  walk(clean, '')
+  flattenInto(value, ignore.length ? [ignoreTrie(ignore)] : NO_NODES, '', out)
   return out
+}
+
+/** Walks like `write` (same ignored fields), collecting leaves by path instead of writing text. */
+function flattenInto(v: unknown, nodes: IgnoreNode[], path: string, out: Map<string, string>): void {
+  if (v === null || typeof v !== 'object') {
+    out.set(path || '(body)', JSON.stringify(v) ?? 'null')
+    return
+  }
+  let any = false
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      let itemNodes = NO_NODES
+      if (nodes.length) {
+        const own = childNodes(nodes, String(i))
+        if (own.some((n) => n.end)) continue
+        itemNodes = [...nodes, ...own]
+      }
+      any = true
+      flattenInto(v[i], itemNodes, `${path}[${i}]`, out)
+    }
+  } else {
+    const obj = v as Record<string, unknown>
+    for (const k of Object.keys(obj)) {
+      if (obj[k] === undefined) continue
+      const sub = childNodes(nodes, k)
+      if (sub.length && sub.some((n) => n.end)) continue
+      any = true
+      flattenInto(obj[k], sub, path ? `${path}.${k}` : k, out)
+    }
+  }
+  if (!any) out.set(path || '(body)', Array.isArray(v) ? '[]' : '{}')
 }
 
 /** One difference in words, e.g. `body field Text` or `path (/a, recorded /b)`. */

@@ -2,7 +2,7 @@
  * The replay decisions, apart from HTTP plumbing: which recording answers a live request (queues per key,
  * in recorded order), preflights, misses with the nearest recording, and the state (used, unused, misses).
  */
-import { describeDifference, differences, distance, keyOf, type RequestShape } from '../model/match.js'
+import { describeDifference, differences, distance, keyOf, type Difference, type RequestShape } from '../model/match.js'
 import type { ResolvedRules } from './options.js'
 import { echoedBody, type OutgoingHeaders } from './prepared-response.js'
 import { identityResolver, liveShape, splitTarget, type LiveRequest } from './request-shape.js'
@@ -135,18 +135,29 @@ export class Replayer {
     return { status: 204, statusText: 'No Content', headers, body: Buffer.alloc(0), recording: null, miss: null, delayMs: 0 }
   }
 
+  /** Path (or '' for all) → the first recording of each key there: the others are the same request. */
+  readonly #candidates = new Map<string, Recording[]>()
+
+  #candidatesFor(path: string): Recording[] {
+    const where = this.index.byPath.has(path) ? path : ''
+    let list = this.#candidates.get(where)
+    if (!list) {
+      const seen = new Set<string>()
+      list = (this.index.byPath.get(where) ?? this.index.recordings).filter((r) => (seen.has(r.key) ? false : (seen.add(r.key), true)))
+      this.#candidates.set(where, list)
+    }
+    return list
+  }
+
   #nearest(shape: RequestShape): { rec: Recording; differs: string[] } | null {
-    const samePath = this.index.byPath.get(shape.path)
-    // Only the first recording of each key: the others are the same request.
-    const seen = new Set<string>()
-    const candidates = (samePath ?? this.index.recordings).filter((r) => (seen.has(r.key) ? false : (seen.add(r.key), true)))
-    let best: { rec: Recording; score: number; differs: string[] } | null = null
+    const candidates = this.#candidatesFor(shape.path)
+    let best: { rec: Recording; score: number; diffs: Difference[] } | null = null
     for (const rec of candidates) {
       const diffs = differences(shape, rec.shape, this.rules.match)
       const score = distance(diffs)
-      if (!best || score < best.score) best = { rec, score, differs: diffs.map(describeDifference) }
+      if (!best || score < best.score) best = { rec, score, diffs }
     }
-    return best && { rec: best.rec, differs: best.differs }
+    return best && { rec: best.rec, differs: best.diffs.map(describeDifference) }
   }
 
   #miss(shape: RequestShape, live: LiveRequest, reason: MissReason, origin: string | undefined, queue?: Recording[]): Answer {
