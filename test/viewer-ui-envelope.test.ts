@@ -26,7 +26,8 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
-describe('viewer UI: envelope view', () => {
+// A browser on a shared 2-core machine: generous bounds per test (each still ends).
+describe('viewer UI: envelope view', { timeout: 90_000 }, () => {
   it('a tester opens a session from the list, then an exchange, and sees its OK banner and Result', async () => {
     const { page, problems } = await newPage(browser)
     await page.goto(viewer.url)

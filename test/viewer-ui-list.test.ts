@@ -37,7 +37,8 @@ afterAll(async () => {
 const rowSeqs = async (page: import('playwright-core').Page): Promise<number[]> =>
   (await page.locator('[data-testid=exchange-row]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))))).sort((a, b) => a - b)
 
-describe('viewer UI: lists', () => {
+// A browser on a shared 2-core machine: generous bounds per test (each still ends).
+describe('viewer UI: lists', { timeout: 90_000 }, () => {
   it('lists a session that fails validation with its error, and the others still open', async () => {
     const { page, problems } = await newPage(browser)
     await page.goto(viewer.url)
@@ -103,6 +104,20 @@ describe('viewer UI: lists', () => {
     await poll(() => rowSeqs(page)).toEqual([1, 2])
     expect(await page.locator('[data-testid=exchange-row][data-seq="2"]').getAttribute('class')).toContain('err')
     expect(problems).toEqual([])
+    await page.close()
+  })
+
+  it('a link to an exchange or session that does not exist says so in the error notifier, with its code', async () => {
+    const { page } = await newPage(browser)
+    await page.goto(`${viewer.url}#/sessions/example/exchanges/999`)
+    const toast = page.locator('[data-testid=error-toast]')
+    await poll(() => deepText(toast)).toContain('EXCHANGE_NOT_FOUND')
+    expect(await deepText(toast)).toContain('has no exchange 999')
+    expect(await deepText(page.locator('[data-testid=exchange-failed]'))).toContain('Could not load exchange #999')
+    // The list itself still works.
+    expect(await page.locator('[data-testid=exchange-row]').count()).toBe(11)
+    await page.goto(`${viewer.url}#/sessions/nope`)
+    await poll(() => deepText(page.locator('[data-testid=error-toast]').last())).toContain('SESSION_NOT_FOUND')
     await page.close()
   })
 

@@ -54,7 +54,8 @@ async function markPwned(page: Page): Promise<void> {
   })
 }
 
-describe('viewer UI: recorded content is data', () => {
+// A browser on a shared 2-core machine: generous bounds per test (each still ends).
+describe('viewer UI: recorded content is data', { timeout: 90_000 }, () => {
   it('a body holding <img onerror> and <script> shows as text in every tab and never runs', async () => {
     const { page, problems } = await newPage(browser)
     await markPwned(page)

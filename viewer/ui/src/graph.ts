@@ -8,10 +8,13 @@ import { type NodeRef, nodeKey, siteNode } from './nodes.js'
 
 export type GraphNode = { key: string; ref: NodeRef; label: string; hop: number; x: number; y: number }
 export type GraphEdge = { from: string; to: string; fields: string[] }
-export type Graph = { nodes: GraphNode[]; edges: GraphEdge[]; hidden: number }
+export type Graph = { nodes: GraphNode[]; edges: GraphEdge[]; hidden: number; width: number; height: number }
 
-export const GRAPH_W = 640
-export const GRAPH_H = 380
+export const GRAPH_MIN_H = 160
+/** Horizontal distance between hop columns, vertical between nodes of a column. */
+export const COL_GAP = 240
+export const ROW_GAP = 36
+export const NODE_W = 164
 
 function labelOf(index: RelsIndex, ref: NodeRef): string {
   if (ref.kind === 'result') return ref.index === null ? 'Result' : `Result[${ref.index}]`
@@ -45,7 +48,9 @@ export function neighbourhood(index: RelsIndex, resultIsArray: boolean, start: N
   }
   const startKey = nodeKey(start)
   refs.set(startKey, start)
+  // Layered picture: what the selected item refers to goes right, what refers to it goes left, a column per hop.
   const hopOf = new Map<string, number>([[startKey, 0]])
+  const sideOf = new Map<string, number>([[startKey, 0]])
   let frontier = [startKey]
   let hidden = 0
   for (let h = 1; h <= hops && frontier.length > 0; h++) {
@@ -58,28 +63,30 @@ export function neighbourhood(index: RelsIndex, resultIsArray: boolean, start: N
           continue
         }
         hopOf.set(n, h)
+        sideOf.set(n, h === 1 ? (edges.has(`${k}→${n}`) ? 1 : -1) : (sideOf.get(k) ?? 1))
         next.push(n)
       }
     }
     frontier = next
   }
-  // Rings: the selected node in the middle, each hop on a wider ellipse.
-  const byHop = new Map<number, string[]>()
-  for (const [k, h] of hopOf) byHop.set(h, [...(byHop.get(h) ?? []), k])
+  const columns = new Map<number, string[]>()
+  for (const [k, h] of hopOf) {
+    const col = h * (sideOf.get(k) ?? 1)
+    columns.set(col, [...(columns.get(col) ?? []), k])
+  }
+  const tallest = Math.max(...[...columns.values()].map((c) => c.length))
+  const height = Math.max(GRAPH_MIN_H, tallest * ROW_GAP + 24)
+  const cols = [...columns.keys()]
+  const minCol = Math.min(...cols)
+  const width = (Math.max(...cols) - minCol) * COL_GAP + NODE_W + 24
   const nodes: GraphNode[] = []
-  // Scale rings to the hops actually reached, so a one-hop picture uses the whole area.
-  const reach = Math.max(1, ...byHop.keys())
-  const cx = GRAPH_W / 2
-  const cy = GRAPH_H / 2
-  for (const [h, keys] of byHop) {
+  for (const [col, keys] of columns) {
+    keys.sort()
     keys.forEach((k, i) => {
-      const angle = (2 * Math.PI * i) / keys.length + (h % 2 ? -Math.PI / 2 : -Math.PI / 2 + Math.PI / keys.length)
-      const rx = h === 0 ? 0 : (h / reach) * (cx - 95)
-      const ry = h === 0 ? 0 : (h / reach) * (cy - 28)
       const ref = refs.get(k) as NodeRef
-      nodes.push({ key: k, ref, label: labelOf(index, ref), hop: h, x: cx + rx * Math.cos(angle), y: cy + ry * Math.sin(angle) })
+      nodes.push({ key: k, ref, label: labelOf(index, ref), hop: hopOf.get(k) ?? 0, x: (col - minCol) * COL_GAP + NODE_W / 2 + 12, y: ((i + 1) * height) / (keys.length + 1) })
     })
   }
   const shownEdges = [...edges.values()].filter((e) => hopOf.has(e.from) && hopOf.has(e.to))
-  return { nodes, edges: shownEdges, hidden }
+  return { nodes, edges: shownEdges, hidden, width, height }
 }

@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing, svg, type TemplateResult } from 'lit'
 import type { RelsIndex } from '../../../../model/rels.js'
-import { GRAPH_H, GRAPH_W, type GraphNode, neighbourhood } from '../graph.js'
+import { type GraphNode, NODE_W, neighbourhood } from '../graph.js'
 import { type NodeRef, nodeKey, selectEvent } from '../nodes.js'
 
 const PALETTE = ['#0969da', '#8250df', '#bf3989', '#1a7f37', '#9a6700', '#bc4c00', '#0550ae', '#116329']
@@ -50,7 +50,8 @@ export class RelsGraph extends LitElement {
     if (g.nodes.length <= 1) return html`<p class="empty">This item has no references.</p>`
     const pos = new Map(g.nodes.map((n) => [n.key, n]))
     const selKey = nodeKey(this.selected)
-    return html`<svg viewBox="0 0 ${GRAPH_W} ${GRAPH_H}" role="img" aria-label="reference graph" data-testid="rels-graph">
+    const pairs = new Set(g.edges.map((e) => `${e.from}→${e.to}`))
+    return html`<svg viewBox="0 0 ${g.width} ${g.height}" style="max-width:${g.width}px" role="img" aria-label="reference graph" data-testid="rels-graph">
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
             <path d="M 0 0 L 10 5 L 0 10 z" fill="#8c959f"></path>
@@ -59,19 +60,26 @@ export class RelsGraph extends LitElement {
         ${g.edges.map((e) => {
           const a = pos.get(e.from) as GraphNode
           const b = pos.get(e.to) as GraphNode
-          // Stop the arrow at the target box's edge rather than its centre.
-          const dx = b.x - a.x
-          const dy = b.y - a.y
-          const inside = Math.min(dx ? 82 / Math.abs(dx) : Infinity, dy ? 14 / Math.abs(dy) : Infinity)
-          const t = Math.max(0, 1 - inside)
-          return svg`<g class="edge"><title>${e.fields.join(', ')}</title><line x1=${a.x} y1=${a.y} x2=${a.x + dx * t} y2=${a.y + dy * t} marker-end="url(#arrow)"></line>
-            <text class="elabel" x=${(a.x + b.x) / 2} y=${(a.y + b.y) / 2 - 3}>${short(e.fields.join(', '), 18)}</text></g>`
+          // From the side of one box to the side of the other; within one column, a bow out to the right.
+          const same = Math.abs(a.x - b.x) < 1
+          const dir = b.x >= a.x ? 1 : -1
+          const x1 = same ? a.x + NODE_W / 2 : a.x + (dir * NODE_W) / 2
+          const x2 = same ? b.x + NODE_W / 2 : b.x - (dir * NODE_W) / 2
+          const cx = same ? a.x + NODE_W / 2 + 40 : (x1 + x2) / 2
+          const cy = same ? (a.y + b.y) / 2 : (a.y + b.y) / 2
+          // Two objects that refer to each other get two parallel arrows, one above the other.
+          const off = pairs.has(`${e.to}→${e.from}`) ? (e.from < e.to ? -5 : 5) : 0
+          const y1 = a.y + off
+          const y2 = b.y + off
+          const d = same ? `M ${x1} ${y1} Q ${cx} ${cy} ${x2} ${y2}` : `M ${x1} ${y1} C ${cx} ${y1} ${cx} ${y2} ${x2} ${y2}`
+          return svg`<g class="edge"><title>${e.fields.join(', ')}</title><path d=${d} marker-end="url(#arrow)"></path>
+            <text class="elabel" x=${same ? cx + 4 : cx} y=${off > 0 ? cy + off + 12 : cy + off - 4}>${short(e.fields.join(', '), 22)}</text></g>`
         })}
         ${g.nodes.map(
           (n) => svg`<g class="node ${n.key === selKey ? 'sel' : ''}" data-key=${n.key} transform="translate(${n.x} ${n.y})" @click=${() => this.dispatchEvent(selectEvent({ node: n.ref }))}>
             <title>${n.label}</title>
-            <rect x="-80" y="-12" width="160" height="24" rx="12" fill=${n.key === selKey ? '#fff8c5' : '#ffffff'} stroke=${colourOf(n.ref)}></rect>
-            <text text-anchor="middle" y="4" fill=${colourOf(n.ref)}>${short(n.label)}</text>
+            <rect x=${-NODE_W / 2} y="-12" width=${NODE_W} height="24" rx="12" fill=${n.key === selKey ? '#fff8c5' : '#ffffff'} stroke=${colourOf(n.ref)}></rect>
+            <text text-anchor="middle" y="4" fill=${colourOf(n.ref)}>${short(n.label, 25)}</text>
           </g>`,
         )}
       </svg>
@@ -80,9 +88,10 @@ export class RelsGraph extends LitElement {
 
   static override styles = css`
     :host { display: block; }
-    svg { width: 100%; max-height: 380px; background: #fbfcfd; border: 1px solid var(--border); border-radius: 6px; font: 11px var(--font-ui); }
-    line { stroke: #8c959f; stroke-width: 1.2; }
-    .elabel { fill: var(--fg-muted); font-size: 9px; text-anchor: middle; }
+    svg { width: 100%; display: block; margin: 0 auto; background: #fbfcfd; border: 1px solid var(--border); border-radius: 6px; font: 11px var(--font-ui); }
+    path { stroke: #8c959f; stroke-width: 1.2; fill: none; }
+    marker path { fill: #8c959f; stroke: none; }
+    .elabel { fill: var(--fg-muted); font-size: 10px; text-anchor: middle; paint-order: stroke; stroke: #fbfcfd; stroke-width: 3px; }
     .node { cursor: pointer; }
     .node rect { stroke-width: 1.5; }
     .node.sel rect { stroke-width: 2.5; }

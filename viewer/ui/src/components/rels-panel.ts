@@ -80,18 +80,21 @@ export class RelsPanel extends LitElement {
   override render(): TemplateResult {
     const index = this.index
     if (!index || index.types.length === 0) return html`<p class="empty">This envelope has no Rels.</p>`
-    const dangling = index.dangling()
+    // Dangling: Rels carries the type but not the Id. The rest point at types this envelope does not carry at all.
+    const unresolved = index.dangling()
+    const dangling = unresolved.filter((r) => r.expectedType !== null && index.types.includes(r.expectedType))
+    const elsewhere = unresolved.length - dangling.length
     const unreferenced = index.unreferenced()
     return html`
       <div class="stats">
-        ${index.references.length} references${dangling.length ? html` · <span class="bad">${dangling.length} dangling</span>` : nothing}${unreferenced.length
-          ? html` · <span title="Rels objects nothing refers to">${unreferenced.length} unreferenced</span>`
-          : nothing}
+        ${index.references.length - unresolved.length} resolved references${dangling.length ? html` · <span class="bad">${dangling.length} dangling</span>` : nothing}${elsewhere
+          ? html` · <span title="references to types this envelope's Rels does not carry">${elsewhere} to types not in Rels</span>`
+          : nothing}${unreferenced.length ? html` · <span title="Rels objects nothing refers to">${unreferenced.length} unreferenced</span>` : nothing}
       </div>
       ${index.types.map((type) => this._type(index, type))}
-      ${dangling.length
-        ? html`<details class="dangling"><summary>${dangling.length} dangling ${dangling.length === 1 ? 'reference' : 'references'}</summary>
-            ${dangling.map((r) => html`<div class="refby"><button class="link" @click=${() => this.dispatchEvent(selectEvent({ node: siteNode(r.site, this.resultIsArray), path: r.site.path }))}>${r.site.where === 'rels' ? `${r.site.type} #${String(r.site.id)} · ` : ''}${sitePath(r.site)}</button> → ${r.expectedType ?? '?'} #${String(r.id)}</div>`)}
+      ${unresolved.length
+        ? html`<details class="dangling"><summary>${unresolved.length} unresolved ${unresolved.length === 1 ? 'reference' : 'references'}</summary>
+            ${unresolved.map((r) => html`<div class="refby"><button class="link" @click=${() => this.dispatchEvent(selectEvent({ node: siteNode(r.site, this.resultIsArray), path: r.site.path }))}>${r.site.where === 'rels' ? `${r.site.type} #${String(r.site.id)} · ` : ''}${sitePath(r.site)}</button> → ${r.expectedType ?? '?'} #${String(r.id)}</div>`)}
           </details>`
         : nothing}
     `
@@ -142,7 +145,7 @@ export class RelsPanel extends LitElement {
     .objhead { display: flex; gap: 6px; align-items: baseline; }
     .label { all: unset; cursor: pointer; font-family: var(--font-mono); }
     .label:hover { color: var(--accent); }
-    .refcount { color: var(--fg-muted); font-size: 11px; margin-left: auto; }
+    .refcount { color: var(--fg-muted); font-size: 11px; margin-left: auto; white-space: nowrap; }
     .refby { color: var(--fg-muted); font-size: 11px; padding-left: 20px; }
     .link { all: unset; cursor: pointer; color: var(--accent); font-family: var(--font-mono); margin-right: 8px; }
     .link:hover { text-decoration: underline; }
