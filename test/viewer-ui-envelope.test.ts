@@ -122,7 +122,7 @@ describe('viewer UI: envelope view', { timeout: 90_000 }, () => {
   })
 
   it('makes the README screenshot of the envelope view with a reference expanded', async () => {
-    const { page, problems } = await newPage(browser, 1600, 940)
+    const { page, problems } = await newPage(browser, 1600, 1100)
     await page.goto(`${viewer.url}#/sessions/example/exchanges/2`)
     const tree = page.locator('[data-testid=result-tree]')
     await tree.locator('[data-testid=ref-chip][data-ref="Clients#11"]').first().click()
