@@ -2,7 +2,7 @@
  * The recorder: a mockttp proxy whose every API exchange (or failure) is appended to a session at once.
  * `startRecorder(options)` is what `reltape record` and `reltape demo` run, and what tests use.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import type { Mockttp, TlsHandshakeFailure, ClientError } from 'mockttp'
 import type { Exchange } from '../model/session.js'
 import { loadOrCreateCA, type CertificateAuthority } from '../store/ca.js'
@@ -133,6 +133,7 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
   const filter = new TrafficFilter({ all: options.all ?? false, include: options.include ?? [], exclude: options.exclude ?? [] })
   const store = new SessionStore(options.dir ?? sessionsDir())
   const name = options.session ?? defaultSessionName()
+  const existed = ['file', 'journal'].some((k) => existsSync(store.paths(name)[k as 'file' | 'journal']))
   const writer = await openSession(store, name, options, upstream, warn)
   const exchangesAtStart = writer.session.exchanges.length
   const capture = new Capture({ writer, filter, maxBody, redact: options.redact ?? false, warn, ...(options.onExchange ? { onExchange: options.onExchange } : {}) })
@@ -145,6 +146,8 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
     unmute()
     untrust()
     await writer.close()
+    // Nothing was recorded: a session made just now is not left behind as an empty file.
+    if (!existed) for (const f of [writer.paths.file, writer.paths.journal]) rmSync(f, { force: true })
     throw e
   }
   await server.on('request', capture.onRequest)

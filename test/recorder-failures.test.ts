@@ -3,6 +3,7 @@
  * or has a certificate nobody trusts; a client that gives up; garbage on the port; a port in use;
  * a session directory that cannot be written; a session another recorder holds.
  */
+import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { connect, createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -185,7 +186,8 @@ describe('bad input keeps the recorder running', () => {
     expect(err).toBeInstanceOf(Error)
     expect((err as { code?: string }).code).toBe('PORT_IN_USE')
     expect((err as Error).message).toContain(`127.0.0.1:${port}`)
-    // The session it opened was released: another recorder can take it.
+    // The session it opened was released and, being new and empty, not left behind.
+    expect(existsSync(join(dir, 'p.json'))).toBe(false)
     const rec = await startRecorder({ home, dir, port: 0, session: 'p', log: () => {} })
     await rec.stop()
   })
