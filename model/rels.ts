@@ -68,8 +68,9 @@ export function isReferenceField(name: string): boolean {
   return !OUTSIDE_ID_WORDS.has(lastLower)
 }
 
+/** A usable Id value; an empty string, like null, means "no reference". */
 function isId(value: unknown): value is string | number {
-  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
+  return (typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isFinite(value))
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -70,6 +70,7 @@ describe('RelsIndex on the API.md example', () => {
     expect(index.resolve('TelegramId', 11)).toBeUndefined()
     expect(index.resolve('Text', 11)).toBeUndefined()
     expect(index.resolve('UserId', null)).toBeNull()
+    expect(index.resolve('UserId', '')).toBeNull()
     expect(index.resolve('UserId', 4)).toBeNull() // message 254's operator is not in Rels
     expect(index.resolve('ChatId', 10)).toBeNull()
   })
