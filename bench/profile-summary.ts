@@ -3,10 +3,12 @@
  * and the same summed by file: the evidence to act on when a benchmark misses its target.
  *   node --import tsx bench/profile-summary.ts bench/results/profiles/recorder-….cpuprofile [top]
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { SourceMapConsumer, type RawSourceMap } from 'source-map-js'
 
-type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
+type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number }; hitCount?: number; children?: number[] }
 type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
 const [file, topArg] = process.argv.slice(2)
@@ -23,7 +25,23 @@ for (let i = 0; i < profile.samples.length; i++) {
   selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
 }
 const totalUs = profile.endTime - profile.startTime
+// Frames of the viewer's bundle (a page profile) are mapped back to viewer/ui/src through dist/ui's source maps.
+const maps = new Map<string, SourceMapConsumer | null>()
+function bundleMap(url: string): SourceMapConsumer | null {
+  const name = /\/assets\/([^/?#]+\.js)/.exec(url)?.[1]
+  if (!name) return null
+  if (!maps.has(name)) {
+    const file = fileURLToPath(new URL(`../dist/ui/assets/${name}.map`, import.meta.url))
+    maps.set(name, existsSync(file) ? new SourceMapConsumer(JSON.parse(readFileSync(file, 'utf8')) as RawSourceMap) : null)
+  }
+  return maps.get(name) ?? null
+}
 const where = (n: Node) => {
+  const map = bundleMap(n.callFrame.url)
+  if (map) {
+    const o = map.originalPositionFor({ line: n.callFrame.lineNumber + 1, column: n.callFrame.columnNumber ?? 0 })
+    if (o.source) return `${o.source.replace(/^(\.\.\/)+/, '')}:${o.line}${o.name ? ` (${o.name})` : ''}`
+  }
   const url = n.callFrame.url.replace(/^file:\/\//, '')
   return url ? `${relative(process.cwd(), url)}:${n.callFrame.lineNumber + 1}` : '(native)'
 }
@@ -34,7 +52,7 @@ for (const [id, us] of selfUs) {
   if (!n) continue
   const key = `${n.callFrame.functionName || '(anonymous)'}  ${where(n)}`
   fns.set(key, (fns.get(key) ?? 0) + us)
-  const f = where(n).replace(/:\d+$/, '').replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, 'node_modules/$1')
+  const f = where(n).replace(/ \(.*\)$/, '').replace(/:\d+$/, '').replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, 'node_modules/$1')
   files.set(f, (files.get(f) ?? 0) + us)
 }
 const pct = (us: number) => `${((us / totalUs) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms`

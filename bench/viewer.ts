@@ -80,16 +80,27 @@ export const viewer: Scenario = {
           await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
           await cdp.send('Profiler.start')
         }
+        // Where the time goes: each API call's duration as the browser saw it (request start to response end).
+        const api: { url: string; ms: number }[] = []
+        page.on('requestfinished', (request) => {
+          const t = request.timing()
+          if (request.url().includes('/api/') && t.responseEnd > 0) api.push({ url: request.url().replace(base, ''), ms: t.responseEnd })
+        })
         const a = performance.now()
         await page.goto(`${base}/#/sessions/${SESSION}`)
         await page.locator('[data-testid=exchange-row]').first().waitFor({ state: 'visible', timeout: 60_000 })
         firstRows.push(performance.now() - a)
+        const slowest = (n: number) => [...api].sort((x, y) => y.ms - x.ms).slice(0, n).map((r) => `${r.url} ${r.ms.toFixed(0)} ms`).join(', ')
+        const nav = JSON.parse(String(await page.evaluate(`JSON.stringify(performance.getEntriesByType('navigation')[0] ?? {})`))) as { domContentLoadedEventEnd?: number; loadEventEnd?: number }
+        ctx.log(`  rep ${i + 1}: page DOMContentLoaded ${nav.domContentLoadedEventEnd?.toFixed(0)} ms, load ${nav.loadEventEnd?.toFixed(0)} ms; API calls before the first rows: ${api.length}; slowest: ${slowest(3)}`)
+        api.length = 0
         const b = performance.now()
         // A string, not a function: this project's Node typings have no DOM.
         await page.evaluate(`location.hash = ${JSON.stringify(`#/sessions/${SESSION}/exchanges/${relsSeq}/envelope`)}`)
         await page.locator('[data-testid=rels-object]').first().waitFor({ state: 'visible', timeout: 60_000 })
         await page.locator('[data-testid=result-tree]').first().waitFor({ state: 'visible', timeout: 60_000 })
         openRels.push(performance.now() - b)
+        ctx.log(`  rep ${i + 1}: API calls while opening the exchange: ${slowest(3)}`)
         if (cdp) {
           const { profile } = await cdp.send('Profiler.stop')
           const dir = String(process.env.RELTAPE_BENCH_PROFILE)
