@@ -149,7 +149,9 @@ export class Capture {
         requestContentType: headerValue(req.rawHeaders, 'content-type'),
         preflight: false,
       })
-      if (verdict === 'skip') {
+      // WebSockets are passed on, not recorded (their close can come as an abort); an aborted request that only
+      // its response's type could have qualified is not API traffic as far as anyone can tell.
+      if (verdict !== 'record' || /^wss?:/i.test(req.url)) {
         this.#skipped++
         return
       }

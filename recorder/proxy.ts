@@ -71,8 +71,14 @@ export async function startProxy(o: ProxyOptions): Promise<Mockttp> {
   }
   await startOnHost(server, o.port, o.host)
   try {
-    if (o.mode === 'reverse' && o.upstream) await server.forAnyRequest().thenForwardTo(o.upstream, passThrough)
-    else await server.forAnyRequest().thenPassThrough(passThrough)
+    if (o.mode === 'reverse' && o.upstream) {
+      await server.forAnyRequest().thenForwardTo(o.upstream, passThrough)
+      await server.forAnyWebSocket().thenForwardTo(o.upstream, passThrough)
+    } else {
+      await server.forAnyRequest().thenPassThrough(passThrough)
+      // WebSockets are passed on, not recorded: without a rule mockttp would refuse them and break the app.
+      await server.forAnyWebSocket().thenPassThrough(passThrough)
+    }
   } catch (e) {
     await server.stop()
     throw e

@@ -83,7 +83,10 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
   }
   const signal = await untilStopped()
   clearInterval(skippedTimer)
-  console.log(`\n${signal}: finishing in-flight exchanges…`)
+  console.log(`\n${signal}: finishing in-flight exchanges… (Ctrl-C again quits at once; the journal keeps what was recorded)`)
+  const force = () => process.exit(130)
+  process.once('SIGINT', force)
+  process.once('SIGTERM', force)
   await browser?.close()
   const summary = await rec.stop()
   for (const line of summaryLines(summary, signal)) console.log(line)
