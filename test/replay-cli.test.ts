@@ -22,7 +22,8 @@ function reltape(args: string[]): { child: ChildProcess; out: () => string; err:
   let err = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // 'close', not 'exit': it comes after the output has been read to the end.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
   return { child, out: () => out, err: () => err, exited }
 }
 
@@ -38,7 +39,8 @@ async function until(check: () => boolean, what: string, ms = 15_000): Promise<v
 describe('reltape replay (CLI)', { timeout: 60_000 }, () => {
   it('prints the address, session, counts and rules, logs a line per request, and stops cleanly', async () => {
     const run = reltape(['replay', CHAT_STORY, '--port', '0', '--strict', '--ignore-field', 'LocalId', '--echo-field', 'LocalId'])
-    await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(run.out()), 'the start banner')
+    // The banner ends with the control line; stdout may arrive in pieces.
+    await until(() => run.out().includes('Ctrl-C to stop'), 'the start banner')
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(run.out())![1]!
     expect(run.out()).toContain(`session: ${CHAT_STORY}`)
     expect(run.out()).toContain('serving 7 exchange(s) under 6 distinct key(s)')

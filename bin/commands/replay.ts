@@ -54,13 +54,15 @@ Examples:
       latency,
       log: (line) => console.log(line),
     })
+    // Listen for Ctrl-C before the banner: a script that reads the banner and stops us at once gets a clean stop.
+    const stopped = untilStopped()
     const exchanges = replay.session.exchanges.length
     console.log(`reltape replay listening on ${replay.url}`)
     console.log(`session: ${replay.source}`)
     console.log(`serving ${exchanges} exchange(s) under ${replay.keys} distinct key(s); never contacts any upstream`)
     for (const rule of replay.describeRules()) console.log(`  ${rule}`)
     console.log('control: POST /__reltape/reset, GET /__reltape/state; Ctrl-C to stop')
-    await untilStopped()
+    await stopped
     const unused = replay.unused()
     console.log(`stopping: ${replay.misses.length} miss(es), ${unused.length} recording(s) never used`)
     await replay.close()
