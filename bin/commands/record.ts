@@ -1,5 +1,5 @@
 import { dirOption, intOption, listOption, stringOption, untilStopped, UsageError, type Command, type ParsedArgs } from '../command.js'
-import { BROWSER_HOUSEKEEPING, DEFAULT_MAX_BODY, startRecorder, type Recorder, type RecorderSummary } from '../../recorder/index.js'
+import { BROWSER_HOUSEKEEPING, DEFAULT_MAX_BODY, parseUpstream, startRecorder, type Recorder, type RecorderSummary } from '../../recorder/index.js'
 import { launchChromium } from '../../recorder/launch.js'
 import { toolName } from '../../store/version.js'
 
@@ -47,11 +47,19 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
   const dir = stringOption(values, 'dir')
   const session = stringOption(values, 'session')
   const upstream = stringOption(values, 'upstream')
+  if (upstream !== undefined) {
+    try {
+      parseUpstream(upstream)
+    } catch (e) {
+      throw new UsageError((e as Error).message)
+    }
+  }
+  const host = stringOption(values, 'host') ?? '127.0.0.1'
   const rec = await startRecorder({
     ...(session ? { session } : {}),
     ...(dir ? { dir } : {}),
     port: intOption(values, 'port', 8000),
-    host: stringOption(values, 'host') ?? '127.0.0.1',
+    host,
     upstream: upstream ?? null,
     upstreamCaFiles: listOption(values, 'upstream-ca'),
     insecureUpstream: values['insecure-upstream'] === true,
@@ -68,6 +76,8 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
   const continued = rec.exchangesAtStart
   for (const line of startBanner(rec, continued)) console.log(line)
   if (values['insecure-upstream']) console.error('WARNING: --insecure-upstream: upstream TLS certificates are NOT verified')
+  if (!/^(127\.|::1$|localhost$)/.test(host))
+    console.error(`WARNING: --host ${host}: the proxy is reachable from other machines, and what it records holds live tokens`)
   if (values.redact) console.log('  redact:   tokens are stored as <identity-N>')
   let lastSkipped = 0
   const skippedTimer = setInterval(() => {
