@@ -19,9 +19,11 @@ const TOKEN = '973b38b354a508bf13244b2655077895c78f1e86.aaaa7e84433b0901c502a5f7
 beforeAll(async () => {
   const ui = await uiBundle()
   dir = await fixtureDir()
-  // About 1.6 MB of JSON: under the server's 2 MB cut, so the whole body reaches the tree.
+  // About 0.8 MB of JSON: under the server's 2 MB cut, so the whole body reaches the tree.
   const items = Array.from({ length: 15_000 }, (_, i) => ({ Id: i + 1, ClientId: 11, Text: `item ${i + 1} of a long history` }))
-  await writeFile(join(dir, 'bigbody.json'), JSON.stringify(sessionOf('bigbody', [listExchange(1, { result: items })])))
+  // And about 3.4 MB: over it, so the server sends only its start, as text.
+  const huge = Array.from({ length: 60_000 }, (_, i) => ({ Id: i + 1, ClientId: 11, Text: `item ${i + 1} of a long history` }))
+  await writeFile(join(dir, 'bigbody.json'), JSON.stringify(sessionOf('bigbody', [listExchange(1, { result: items }), listExchange(2, { result: huge })])))
   viewer = await startFixtureViewer(dir, ui)
   browser = await launchBrowser()
 }, 120_000)
@@ -121,16 +123,21 @@ describe('viewer UI: recorded content is data', { timeout: 90_000 }, () => {
   it('shows a truncated, non-JSON body raw, and a transport failure as such', async () => {
     const { page, problems } = await newPage(browser)
     await page.goto(`${viewer.url}#/sessions/example/exchanges/9`)
-    await poll(() => deepText(page.locator('[data-testid=banner]'))).toContain('not an envelope')
+    // The recorder cut this 4.8 MB body, so it is text, and too large for the server to send whole.
+    await poll(() => deepText(page.locator('[data-testid=banner]'))).toContain('(4.8 MB) is too large to show as an envelope')
     expect(await deepText(page.locator('[data-testid=truncated]'))).toContain('4.8 MB')
     expect(await deepText(page.locator('[data-testid=body-text]'))).toMatch(/^\{"OK":true,"Error":null,"Result":\[/)
     await page.goto(`${viewer.url}#/sessions/example/exchanges/8`)
     await poll(() => deepText(page.locator('[data-testid=banner]'))).toContain('UPSTREAM_UNREACHABLE')
+    // A JSON body that is not an envelope is shown as it is.
+    await page.goto(`${viewer.url}#/sessions/example/exchanges/11`)
+    await poll(() => deepText(page.locator('[data-testid=banner]'))).toContain('not an envelope')
+    expect(await deepText(page.locator('envelope-view body-view'))).toContain('"1.2.3"')
     expect(problems).toEqual([])
     await page.close()
   })
 
-  it('a 15,000-item Result renders lazily: 100 items first, more on request, fields only when opened', async () => {
+  it('a 15,000-item Result renders lazily (100 items first, more on request, fields only when opened); a 3.4 MB one shows its start raw', async () => {
     const { page, problems } = await newPage(browser)
     await page.goto(`${viewer.url}#/sessions/bigbody/exchanges/1`)
     const tree = page.locator('[data-testid=result-tree]')
@@ -143,6 +150,12 @@ describe('viewer UI: recorded content is data', { timeout: 90_000 }, () => {
     expect(await rows()).toBeLessThan(1200)
     // The page still answers.
     expect(await page.evaluate(() => 1 + 1)).toBe(2)
+    // A body over the server's limit arrives cut, as text: shown as such, with the way to the whole of it.
+    await page.goto(`${viewer.url}#/sessions/bigbody/exchanges/2`)
+    await poll(() => deepText(page.locator('[data-testid=banner]')), 30_000).toContain('too large to show as an envelope')
+    expect(await deepText(page.locator('[data-testid=truncated]'))).toContain('too large to show whole')
+    expect(await deepText(page.locator('[data-testid=body-text]'))).toMatch(/^\{\s*"OK": true,\s*"Error": null,\s*"Result": \[\s*\{\s*"Id": 1,/)
+    expect(await page.locator('[data-testid=download]').getAttribute('href')).toBe('api/sessions/bigbody/exchanges/2/raw/response')
     expect(problems).toEqual([])
     await page.close()
   }, 60_000)

@@ -12,8 +12,8 @@ export type SessionListItem = {
   exchanges: number
   errors: number
   identities: number
-  createdAt: string
-  updatedAt: string
+  createdAt: string | null
+  updatedAt: string | null
   /** Why the session failed validation; such a session is listed but cannot be opened. */
   invalid?: string
 }

@@ -4,7 +4,7 @@
  *
  *   ok:false                 envelope errors and transport failures
  *   path:/chats              path contains
- *   identity:identity-2      exact alias (or prefix)
+ *   identity:identity-2      exact alias; identity:none for calls without a token
  *   status:404  status:4xx   HTTP status, or a class of statuses; status:none for no response
  *   error:ReplayMiss         envelope error code or transport error code contains; error:* for any error
  */
@@ -61,7 +61,9 @@ function matchTerm(s: ExchangeSummary, t: Term): boolean {
     case 'path':
       return has(s.path)
     case 'identity':
-      return v === 'none' ? s.identity === null : (s.identity ?? '').toLowerCase().startsWith(v)
+      // Exact, so identity-1 is not identity-10; a trailing * makes it a prefix.
+      if (v === 'none') return s.identity === null
+      return v.endsWith('*') ? (s.identity ?? '').toLowerCase().startsWith(v.slice(0, -1)) : (s.identity ?? '').toLowerCase() === v
     case 'status':
       return matchStatus(s.status, v)
     case 'error':

@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import type { Exchange } from '../../../../model/session.js'
 import { type Envelope, asEnvelope } from '../../../../model/envelope.js'
 import { type RelsConfig, RelsIndex } from '../../../../model/rels.js'
+import { formatSize } from '../format.js'
 import { type NodeRef, SELECT_EVENT, type SelectDetail } from '../nodes.js'
 import type { JsonTree } from './json-tree.js'
 import './json-tree.js'
@@ -75,6 +76,11 @@ export class EnvelopeView extends LitElement {
     }
     if (!x.response) return html`<p class="muted">No response.</p>`
     const env = this._envelope
+    const body = x.response.body as typeof x.response.body & { omitted?: boolean }
+    if (body.kind === 'text' && body.omitted) {
+      return html`<div class="banner none" data-testid="banner">This response (${formatSize(body.size)}) is too large to show as an envelope; its start is shown as text.</div>
+        <body-view .body=${body} session=${this.session} .seq=${x.seq} side="response"></body-view>`
+    }
     if (!env || !this._index) {
       return html`<div class="banner none" data-testid="banner">The response is not an envelope (${x.response.body.kind === 'empty' ? 'empty body' : x.response.body.contentType || x.response.body.kind}); shown as recorded.</div>
         <body-view .body=${x.response.body} session=${this.session} .seq=${x.seq} side="response"></body-view>`

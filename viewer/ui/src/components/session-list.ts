@@ -28,7 +28,15 @@ export class SessionList extends LitElement {
     super.connectedCallback()
     void this._refresh()
     this._events = new EventSource(urls.events())
-    this._events.addEventListener('sessions', () => void this._refresh())
+    // The event carries the new list; fetch only if it cannot be read.
+    this._events.addEventListener('sessions', (e) => {
+      try {
+        this._sessions = sortSessions(JSON.parse((e as MessageEvent<string>).data) as SessionListItem[])
+        this._loaded = true
+      } catch {
+        void this._refresh()
+      }
+    })
   }
 
   override disconnectedCallback(): void {
@@ -39,7 +47,7 @@ export class SessionList extends LitElement {
   private async _refresh(): Promise<void> {
     try {
       const list = await api.sessions()
-      this._sessions = [...list].sort((a, b) => (b.updatedAt ?? '').localeCompare(a.updatedAt ?? ''))
+      this._sessions = sortSessions(list)
     } catch (err) {
       reportError(err, 'listing sessions')
     } finally {
@@ -63,8 +71,8 @@ export class SessionList extends LitElement {
                 <td class="r">${s.exchanges.toLocaleString()}</td>
                 <td class="r ${s.errors ? 'errs' : ''}">${s.errors.toLocaleString()}</td>
                 <td class="r">${s.identities}</td>
-                <td>${formatDateTime(s.createdAt)}</td>
-                <td>${formatDateTime(s.updatedAt)}</td>
+                <td>${s.createdAt ? formatDateTime(s.createdAt) : ''}</td>
+                <td>${s.updatedAt ? formatDateTime(s.updatedAt) : ''}</td>
               </tr>`,
         )}
       </tbody>
@@ -85,6 +93,11 @@ export class SessionList extends LitElement {
     .why { color: var(--err); font-family: var(--font-mono); font-size: 12px; word-break: break-word; }
     .empty { color: var(--fg-muted); }
   `
+}
+
+/** Most recently changed first: the session being recorded is usually the one wanted. */
+function sortSessions(list: SessionListItem[]): SessionListItem[] {
+  return [...list].sort((a, b) => (b.updatedAt ?? '').localeCompare(a.updatedAt ?? '') || a.name.localeCompare(b.name))
 }
 
 customElements.define('session-list', SessionList)
