@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 const live = new Set<ChildProcess>()
 
 /** The children that run reltape's code (and its floor): the ones worth a CPU profile. */
-const PROFILED = new Set(['recorder', 'replay', 'viewer', 'mockttp-bare'])
+const PROFILED = new Set(['recorder', 'replay', 'viewer', 'mockttp-bare', 'fastify-floor'])
 
 function killAll(): void {
   for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
