@@ -2,7 +2,7 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import type { Exchange } from '../../../../model/session.js'
 import type { RelsConfig } from '../../../../model/rels.js'
 import { findToken, maskToken } from '../../../../model/auth.js'
-import { api } from '../api.js'
+import { api, type SessionIdentity } from '../api.js'
 import { toCurl } from '../curl.js'
 import { formatDateTime, formatDuration, formatSize } from '../format.js'
 import { reportError } from '../report-error.js'
@@ -28,6 +28,7 @@ export class ExchangeView extends LitElement {
     seq: { type: Number },
     tab: { type: String },
     config: { attribute: false },
+    identities: { attribute: false },
     _exchange: { state: true },
     _failed: { state: true },
     _reveal: { state: true },
@@ -39,6 +40,8 @@ export class ExchangeView extends LitElement {
   declare seq: number
   declare tab: Tab
   declare config: RelsConfig
+  /** The session's identities, for their labels (`identity-1 (customer)`). */
+  declare identities: SessionIdentity[]
   declare private _exchange: Exchange | null
   declare private _failed: string | null
   declare private _reveal: boolean
@@ -52,6 +55,7 @@ export class ExchangeView extends LitElement {
     this.seq = 0
     this.tab = 'envelope'
     this.config = {}
+    this.identities = []
     this._exchange = null
     this._failed = null
     this._reveal = false
@@ -130,7 +134,7 @@ export class ExchangeView extends LitElement {
           <span title="started">${formatDateTime(x.startedAt)}</span>
           <span>${formatDuration(x.durationMs)}</span>
           <span>${x.response && x.response.body.kind !== 'empty' ? formatSize(x.response.body.size) : ''}</span>
-          <span class="ident" data-testid="identity">${x.request.auth ? `${x.request.auth.identity} via ${x.request.auth.via}` : 'no identity'}</span>
+          <span class="ident" data-testid="identity">${x.request.auth ? `${this._identityName(x.request.auth.identity)} via ${x.request.auth.via}` : 'no identity'}</span>
           <span class="actions">
             <button @click=${() => void this._copy(link, 'link')} title="copy a link to this view">${this._copied === 'link' ? 'Copied' : 'Copy link'}</button>
             <button data-testid="copy-curl" @click=${() => void this._copy(toCurl(x, this._reveal), 'curl')}>${this._copied === 'curl' ? 'Copied' : 'Copy as cURL'}</button>
@@ -144,9 +148,14 @@ export class ExchangeView extends LitElement {
     `
   }
 
+  private _identityName(alias: string): string {
+    const label = this.identities.find((i) => i.alias === alias)?.label
+    return label ? `${alias} (${label})` : alias
+  }
+
   private _authLine(x: Exchange, token: string | null): TemplateResult {
     return html`<div class="auth" data-testid="auth">
-      <b>${x.request.auth?.identity ?? 'no identity'}</b>
+      <b>${x.request.auth ? this._identityName(x.request.auth.identity) : 'no identity'}</b>
       ${x.request.auth ? html`<span class="muted">token in ${x.request.auth.via === 'cookie' ? 'Cookie client-session' : 'Authorization: Client'}</span>` : nothing}
       ${token
         ? html`<code data-testid="token">${this._reveal ? token : maskToken(token)}</code>

@@ -175,6 +175,8 @@ export class SessionView extends LitElement {
     else if (e.key === 'Home' || e.key === 'g') next = 0
     else if (e.key === 'End' || e.key === 'G') next = rows.length - 1
     else if (e.key === 'Enter' && at >= 0) {
+      // Enter on a focused button or link is that control's, not the list's.
+      if (path.some((el) => el instanceof HTMLButtonElement || el instanceof HTMLAnchorElement)) return
       navigate({ seq: (rows[at] as ExchangeSummary).seq })
       e.preventDefault()
       return
@@ -210,7 +212,7 @@ export class SessionView extends LitElement {
         </div>
         <div class="right">
           ${this.seq !== null
-            ? html`<exchange-view .session=${this.name} .seq=${this.seq} .tab=${this.tab} .config=${this.config}></exchange-view>`
+            ? html`<exchange-view .session=${this.name} .seq=${this.seq} .tab=${this.tab} .config=${this.config} .identities=${this._detail?.session.identities ?? []}></exchange-view>`
             : html`<div class="hint">Select an exchange. <kbd>j</kbd>/<kbd>k</kbd> or arrows move, <kbd>Enter</kbd> opens, <kbd>/</kbd> filters.</div>`}
         </div>
       </div>
