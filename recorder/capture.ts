@@ -24,6 +24,10 @@ export type CaptureOptions = {
   onExchange?: (exchange: Exchange, line: string) => void
   /** Told about problems that do not stop recording. */
   warn: (message: string) => void
+  /** How long the upstream may take to answer before the exchange is a TIMEOUT (0: no limit). */
+  upstreamTimeoutMs?: number
+  /** Closes the client's connection of a timed-out request; true when it could. */
+  closeClient?: (remotePort: number | undefined) => boolean
 }
 
 export type CaptureStats = { recorded: number; skipped: number; failed: number; inFlight: number; identities: number }
@@ -61,6 +65,9 @@ export class Capture {
   readonly #builds = new Set<Promise<void>>()
   /** Ids whose request was skipped or already recorded as aborted: their later events are ignored. */
   readonly #settled = new Set<string>()
+  /** Ids given up on for the upstream timeout: their abort is a TIMEOUT. */
+  readonly #timedOut = new Set<string>()
+  #watchdog: NodeJS.Timeout | null = null
   #tokens: string[] = []
   #redactions: Redactions = []
   #recorded = 0
@@ -69,6 +76,23 @@ export class Capture {
 
   constructor(options: CaptureOptions) {
     this.#o = options
+    const limit = options.upstreamTimeoutMs ?? 0
+    if (limit > 0 && options.closeClient) {
+      // One scan a fraction of the limit apart, rather than a timer per request.
+      this.#watchdog = setInterval(() => this.#expire(limit), Math.max(50, Math.min(1000, limit / 4)))
+      this.#watchdog.unref()
+    }
+  }
+
+  #expire(limit: number): void {
+    const now = performance.now()
+    for (const [id, entry] of this.#pending) {
+      const req = entry.request
+      if (!req || entry.response || this.#timedOut.has(id)) continue
+      if (now - req.timingEvents.startTimestamp < limit) continue
+      this.#timedOut.add(id)
+      if (!this.#o.closeClient!(req.remotePort)) this.#timedOut.delete(id)
+    }
   }
 
   stats(): CaptureStats {
@@ -163,7 +187,10 @@ export class Capture {
     const t = req.timingEvents
     const responseBegun = t.headersSentTimestamp !== undefined && (t.abortedTimestamp === undefined || t.headersSentTimestamp < t.abortedTimestamp)
     const nodeCode = responseBegun ? passthroughErrorCode(req.tags) : null
-    const error: ExchangeError = nodeCode
+    const timedOut = this.#timedOut.delete(req.id)
+    const error: ExchangeError = timedOut
+      ? { code: 'TIMEOUT', message: `the upstream did not answer within ${((this.#o.upstreamTimeoutMs ?? 0) / 1000).toFixed(1)} s: ${hostOf(req.url)}; reltape closed the client's connection` }
+      : nodeCode
       ? upstreamError(nodeCode, hostOf(req.url), req.error?.message)
       : { code: 'CLIENT_ABORTED', message: `the client closed the connection before the exchange finished${req.error?.message ? ` (${req.error.message})` : ''}` }
     const end = req.timingEvents.abortedTimestamp ?? req.timingEvents.startTimestamp
@@ -317,6 +344,7 @@ export class Capture {
     }
     this.sweep()
     if (this.#sweepTimer) clearTimeout(this.#sweepTimer)
+    if (this.#watchdog) clearInterval(this.#watchdog)
     this.#pending.clear()
     await this.drain()
   }

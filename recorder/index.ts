@@ -11,7 +11,7 @@ import { SessionStore, type SessionWriter } from '../store/store.js'
 import { Capture, type CaptureStats } from './capture.js'
 import { TrafficFilter } from './filter.js'
 import { muteMockttpLogs } from './mute.js'
-import { startProxy } from './proxy.js'
+import { startProxy, trackClientSockets } from './proxy.js'
 import { reuseTrustContexts } from './tls-trust.js'
 
 export { PortInUseError } from './proxy.js'
@@ -19,6 +19,7 @@ export { BROWSER_HOUSEKEEPING } from './filter.js'
 export { outcomeOf, formatSize } from './console-line.js'
 
 export const DEFAULT_MAX_BODY = 50 * 1024 * 1024
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000
 
 export type RecorderOptions = {
   /** Session name; default from the date and time. An existing session is continued. */
@@ -47,6 +48,8 @@ export type RecorderOptions = {
   redact?: boolean
   /** Bodies over this many bytes are stored cut (the client still gets them whole). Default 50 MB. */
   maxBody?: number
+  /** The upstream's time to answer before the exchange is recorded as TIMEOUT and the client's connection closed. Default 300 s; 0: none. */
+  upstreamTimeoutMs?: number
   /** The tool string stored in the session. Default `reltape`. */
   tool?: string
   /** Each recorded exchange, with its screen line. */
@@ -136,7 +139,6 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
   const existed = ['file', 'journal'].some((k) => existsSync(store.paths(name)[k as 'file' | 'journal']))
   const writer = await openSession(store, name, options, upstream, warn)
   const exchangesAtStart = writer.session.exchanges.length
-  const capture = new Capture({ writer, filter, maxBody, redact: options.redact ?? false, warn, ...(options.onExchange ? { onExchange: options.onExchange } : {}) })
   const unmute = muteMockttpLogs()
   const untrust = upstreamCAs.length && !options.insecureUpstream ? reuseTrustContexts(upstreamCAs) : () => {}
   let server: Mockttp
@@ -150,6 +152,16 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
     if (!existed) for (const f of [writer.paths.file, writer.paths.journal]) rmSync(f, { force: true })
     throw e
   }
+  const capture = new Capture({
+    writer,
+    filter,
+    maxBody,
+    redact: options.redact ?? false,
+    warn,
+    upstreamTimeoutMs: options.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+    closeClient: trackClientSockets(server),
+    ...(options.onExchange ? { onExchange: options.onExchange } : {}),
+  })
   await server.on('request', capture.onRequest)
   await server.on('response', capture.onResponse)
   await server.on('abort', capture.onAbort)

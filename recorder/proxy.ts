@@ -2,7 +2,7 @@
  * The mockttp server: forward proxy (HTTP, and HTTPS through CONNECT with certificates from reltape's CA)
  * or reverse proxy in front of one upstream. Capture hangs on its events, never on its request path.
  */
-import { Server as NetServer } from 'node:net'
+import { Server as NetServer, type Socket } from 'node:net'
 import { getLocal, type Mockttp } from 'mockttp'
 import type { CertificateAuthority } from '../store/ca.js'
 
@@ -53,6 +53,32 @@ async function startOnHost(server: Mockttp, port: number, host: string): Promise
     throw e
   } finally {
     if (NetServer.prototype.listen === (patched as typeof original)) NetServer.prototype.listen = original
+  }
+}
+
+/**
+ * Closes the client connection a request came on (by the client's port), for the upstream timeout: mockttp has
+ * no upstream timeout and gives no handle on the connection, so the recorder tracks the sockets it accepts.
+ */
+export type ClientCloser = (remotePort: number | undefined) => boolean
+
+export function trackClientSockets(server: Mockttp): ClientCloser {
+  // mockttp keeps its listening server in a private field; without it, timeouts are recorded but not enforced.
+  const listener = (server as unknown as { server?: NetServer }).server
+  const sockets = new Map<number, Socket>()
+  listener?.on('connection', (socket: Socket) => {
+    const port = socket.remotePort
+    if (port === undefined) return
+    sockets.set(port, socket)
+    socket.once('close', () => {
+      if (sockets.get(port) === socket) sockets.delete(port)
+    })
+  })
+  return (remotePort) => {
+    const socket = remotePort === undefined ? undefined : sockets.get(remotePort)
+    if (!socket) return false
+    socket.destroy()
+    return true
   }
 }
 

@@ -130,6 +130,38 @@ describe('upstream failures are recorded as exchanges', () => {
   })
 })
 
+describe('an upstream that does not answer', () => {
+  it('is a TIMEOUT after --upstream-timeout, and the client is let go', async () => {
+    const env = await recorderEnv({ upstreamTimeoutMs: 400 })
+    const up = await upstream(startHttpUpstream((req) => void readBody(req).catch(() => undefined)))
+    const outcome = await request(`${up.url}/public/api/v1/debug/delay`, {
+      method: 'POST',
+      dispatcher: env.proxy,
+      headers: { 'content-type': 'application/json' },
+      body: '{"Ms":60000}',
+    }).then(
+      (r) => `answered ${r.statusCode}`,
+      (e: Error) => `failed: ${e.message}`,
+    )
+    expect(outcome).toMatch(/^failed/)
+    await until(() => env.rec.stats().recorded === 1, 'the timed-out exchange')
+    const e = await onlyExchange(env)
+    expect(e.error?.code).toBe('TIMEOUT')
+    expect(e.error?.message).toContain('0.4 s')
+    expect(e.response).toBeNull()
+    expect(e.request.body).toMatchObject({ kind: 'json', json: { Ms: 60000 } })
+  })
+
+  it('is a TIMEOUT for HTTPS through CONNECT too', async () => {
+    const env = await recorderEnv({ upstreamTimeoutMs: 400 })
+    // Certificate from the recorder's own CA, which it trusts upstream.
+    const up = await upstream(startHttpsUpstream(env.home, (req) => void readBody(req).catch(() => undefined)))
+    await expect(postVia(env, `${up.url}/public/api/v1/silent`, {})).rejects.toThrow()
+    await until(() => env.rec.stats().recorded === 1, 'the timed-out exchange')
+    expect((await onlyExchange(env)).error?.code).toBe('TIMEOUT')
+  })
+})
+
 describe('bad input keeps the recorder running', () => {
   it('garbage on the proxy port and a client that disconnects mid-body', async () => {
     const env = await recorderEnv()

@@ -1,5 +1,5 @@
 import { dirOption, intOption, listOption, stringOption, untilStopped, UsageError, type Command, type ParsedArgs } from '../command.js'
-import { BROWSER_HOUSEKEEPING, DEFAULT_MAX_BODY, parseUpstream, startRecorder, type Recorder, type RecorderSummary } from '../../recorder/index.js'
+import { BROWSER_HOUSEKEEPING, DEFAULT_MAX_BODY, DEFAULT_UPSTREAM_TIMEOUT_MS, parseUpstream, startRecorder, type Recorder, type RecorderSummary } from '../../recorder/index.js'
 import { launchChromium } from '../../recorder/launch.js'
 import { toolName } from '../../store/version.js'
 
@@ -69,6 +69,7 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
     all: values.all === true,
     redact: values.redact === true,
     maxBody: maxBodyRaw ? parseSize(maxBodyRaw, 'max-body') : DEFAULT_MAX_BODY,
+    upstreamTimeoutMs: intOption(values, 'upstream-timeout', DEFAULT_UPSTREAM_TIMEOUT_MS / 1000, 0, 86_400) * 1000,
     tool: toolName,
     onExchange: (_e, line) => console.log(line),
     log: (m) => console.error(m),
@@ -120,6 +121,7 @@ export const recordCommand: Command = {
     exclude: { type: 'string', multiple: true, valueName: 'GLOB', description: 'never record host/path matching this glob' },
     all: { type: 'boolean', description: 'record everything, not only API traffic' },
     redact: { type: 'boolean', description: 'store tokens as <identity-N>, so the session can be shared' },
+    'upstream-timeout': { type: 'string', valueName: 'SECONDS', description: 'record TIMEOUT and close the client when the upstream is silent this long (default 300; 0: never)' },
     'max-body': { type: 'string', valueName: 'SIZE', description: 'store bodies up to this size, cut beyond with a marker (default 50MB)' },
     launch: { type: 'boolean', description: "start Chromium with a fresh profile, the proxy and reltape's CA; opens URL if given" },
     ...dirOption,
