@@ -45,6 +45,7 @@ export class SessionView extends LitElement {
   private _seen = new Set<number>()
   private _abort: AbortController | null = null
   private _events: EventSource | null = null
+  private _retry: ReturnType<typeof setTimeout> | undefined
   private _shown: ExchangeSummary[] = []
   private _shownFor: { all: ExchangeSummary[]; filter: string } | null = null
   private readonly _onKey = (e: KeyboardEvent) => this._key(e)
@@ -81,6 +82,7 @@ export class SessionView extends LitElement {
   }
 
   private _stop(): void {
+    clearTimeout(this._retry)
     this._abort?.abort()
     this._events?.close()
     this._events = null
@@ -117,11 +119,20 @@ export class SessionView extends LitElement {
     }
   }
 
-  private _subscribe(name: string): void {
-    const es = new EventSource(urls.sessionEvents(name))
+  private _subscribe(name: string, afterSeq?: number): void {
+    const es = new EventSource(urls.sessionEvents(name) + (afterSeq === undefined ? '' : `?afterSeq=${afterSeq}`))
     this._events = es
     es.addEventListener('open', () => (this._live = true))
-    es.addEventListener('error', () => (this._live = false))
+    es.addEventListener('error', () => {
+      this._live = false
+      // EventSource would reconnect by itself, but to "new rows from now on": rows recorded while the
+      // connection was down would be lost. Reconnect ourselves, asking for everything after the last row.
+      es.close()
+      clearTimeout(this._retry)
+      this._retry = setTimeout(() => {
+        if (this._events === es && this.name === name && !this._failed) this._subscribe(name, this._all[this._all.length - 1]?.seq ?? 0)
+      }, 2000)
+    })
     es.addEventListener('exchange', (e) => {
       try {
         this._add([JSON.parse((e as MessageEvent<string>).data) as ExchangeSummary])
