@@ -107,10 +107,10 @@ export class EnvelopeView extends LitElement {
           <header><h3>Rels <span class="count">${this._index.types.map((t) => `${t} ${this._index?.objects(t).length}`).join(' · ')}</span></h3></header>
           <rels-panel data-testid="rels-panel" .index=${this._index} ?result-is-array=${resultIsArray} .selected=${this._selected} .reveal=${this._relsReveal}></rels-panel>
         </aside>
-        <section class="graph">
+        ${this._index.references.length === 0 ? nothing : html`<section class="graph">
           <header><h3>Graph</h3><span class="muted">neighbourhood of <b data-testid="selection">${this._selectionText()}</b>; click a node to move</span></header>
           <rels-graph .index=${this._index} ?result-is-array=${resultIsArray} .selected=${this._selected}></rels-graph>
-        </section>
+        </section>`}
       </div>
     `
   }

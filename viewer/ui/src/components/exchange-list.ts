@@ -124,7 +124,7 @@ export class ExchangeList extends LitElement {
       <span class="seq">${x.seq}</span>
       <span>${badge}</span>
       <span class="method">${x.method}</span>
-      <span class="path" title=${x.host + x.path}>${x.path}${x.resultCount !== null && x.resultCount > 1 ? html` <span class="muted">[${x.resultCount}]</span>` : nothing}</span>
+      <span class="path" title=${x.host + x.path}><bdi>${x.path}${x.resultCount !== null && x.resultCount > 1 ? html` <span class="muted">[${x.resultCount}]</span>` : nothing}</bdi></span>
       <span class="ident">${x.identity ?? ''}</span>
       <span class="time" title=${x.startedAt}>${formatTime(x.startedAt)}</span>
       <span class="r">${formatDuration(x.durationMs)}</span>
@@ -134,7 +134,7 @@ export class ExchangeList extends LitElement {
 
   static override styles = css`
     :host { display: flex; flex-direction: column; min-height: 0; min-width: 0; overflow: hidden; font-size: 12px; }
-    .row { display: grid; grid-template-columns: 40px 100px 46px minmax(100px, 1fr) 74px 92px 58px 58px; gap: 0 6px; align-items: center; height: ${ROW_H}px; padding: 0 10px; box-sizing: border-box; white-space: nowrap; }
+    .row { display: grid; grid-template-columns: 36px 92px 44px minmax(80px, 1fr) 78px 88px 54px 56px; gap: 0 6px; align-items: center; height: ${ROW_H}px; padding: 0 10px; box-sizing: border-box; white-space: nowrap; }
     .row > span { overflow: hidden; text-overflow: ellipsis; }
     .head { background: var(--bg-alt); border-bottom: 1px solid var(--border); color: var(--fg-muted); font-weight: 600; font-size: 11px; flex: none; }
     .scroller { flex: 1; overflow: auto; position: relative; min-height: 0; outline: none; }
@@ -148,6 +148,9 @@ export class ExchangeList extends LitElement {
     .seq, .time, .ident, .r, .muted { color: var(--fg-muted); }
     .r { text-align: right; }
     .method { font-weight: 600; }
+    /* API paths share a long prefix: when cut, cut the start, so the distinctive end stays visible. */
+    .spacer .path { direction: rtl; text-align: left; }
+    .path bdi { direction: ltr; unicode-bidi: isolate; }
     .badge { font: 600 10.5px/16px var(--font-ui); padding: 0 6px; border-radius: 8px; }
     .badge.ok { background: var(--ok-bg); color: var(--ok); }
     .badge.err { background: var(--err); color: #fff; }

@@ -239,7 +239,7 @@ export class SessionView extends LitElement {
     .live { margin-left: auto; color: #afb8c1; font-size: 11px; }
     .live.on { color: var(--ok); }
     .split { flex: 1; display: flex; min-height: 0; }
-    .left { width: 48%; min-width: 560px; max-width: 900px; overflow: hidden; display: flex; flex-direction: column; border-right: 1px solid var(--border); min-height: 0; }
+    .left { width: 48%; min-width: 600px; max-width: 900px; overflow: hidden; display: flex; flex-direction: column; border-right: 1px solid var(--border); min-height: 0; }
     .right { flex: 1; min-width: 0; display: flex; flex-direction: column; min-height: 0; }
     .right > exchange-view { flex: 1; }
     exchange-list { flex: 1; }
