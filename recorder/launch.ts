@@ -72,7 +72,12 @@ export function launchChromium(o: LaunchOptions): LaunchedBrowser {
         await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       }
-      rmSync(profileDir, { recursive: true, force: true })
+      // Chromium's helper processes can still be writing for a moment after the browser exits.
+      try {
+        rmSync(profileDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
+      } catch {
+        // a profile left in the temp directory is harmless; the next launch makes a new one
+      }
     },
   }
 }
