@@ -1,5 +1,5 @@
 import { LitElement, css, html, type TemplateResult } from 'lit'
-import type { Body, HeaderPair } from '../../../../model/session.js'
+import type { Body, HeaderPair, MultipartBody } from '../../../../model/session.js'
 import { maskSecrets } from '../../../../model/auth.js'
 import { urls } from '../api.js'
 import { formatSize } from '../format.js'
@@ -54,7 +54,7 @@ export class RawView extends LitElement {
       if (b.kind === 'json') text = b.raw ?? JSON.stringify(b.json)
       else if (b.kind === 'text') text = b.text
       else if (b.kind === 'bytes') note = `[${formatSize(b.size)} of ${b.contentType || 'binary data'}]`
-      else if (b.kind === 'multipart') note = `[multipart body, ${b.parts.length} parts, ${formatSize(b.size)}]`
+      else if (b.kind === 'multipart') text = multipartText(b)
     }
     const cut = text.length > RAW_LIMIT
     return html`<pre data-testid="raw-${this.side}">${head}\n\n${mask(cut ? text.slice(0, RAW_LIMIT) : text)}${note}</pre>
@@ -67,6 +67,21 @@ export class RawView extends LitElement {
     .foot { font-size: 11px; color: var(--fg-muted); margin-top: 4px; }
     a { color: var(--accent); }
   `
+}
+
+/** A multipart body as it went on the wire, near enough: the stored parts between boundaries; binary parts by size. */
+function multipartText(b: MultipartBody): string {
+  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(b.contentType)
+  const sep = `--${boundary?.[1] ?? boundary?.[2] ?? 'boundary'}`
+  const parts = b.parts.map((p) => {
+    const head = [`Content-Disposition: form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}`]
+    if (p.contentType) head.push(`Content-Type: ${p.contentType}`)
+    const body = p.body
+    const content =
+      body.kind === 'text' ? body.text : body.kind === 'json' ? (body.raw ?? JSON.stringify(body.json)) : body.kind === 'empty' ? '' : `[${formatSize(body.size)} of ${body.contentType || 'binary data'}]`
+    return `${sep}\n${head.join('\n')}\n\n${content}`
+  })
+  return `${parts.join('\n')}\n${sep}--`
 }
 
 customElements.define('raw-view', RawView)
