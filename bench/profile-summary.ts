@@ -4,7 +4,7 @@
  *   node --import tsx bench/profile-summary.ts bench/results/profiles/recorder-….cpuprofile [top]
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SourceMapConsumer, type RawSourceMap } from 'source-map-js'
 
@@ -31,8 +31,9 @@ function bundleMap(url: string): SourceMapConsumer | null {
   const name = /\/assets\/([^/?#]+\.js)/.exec(url)?.[1]
   if (!name) return null
   if (!maps.has(name)) {
-    const file = fileURLToPath(new URL(`../dist/ui/assets/${name}.map`, import.meta.url))
-    maps.set(name, existsSync(file) ? new SourceMapConsumer(JSON.parse(readFileSync(file, 'utf8')) as RawSourceMap) : null)
+    // Beside the profile (the viewer scenario copies them there), else in the current dist/ui.
+    const file = [join(dirname(String(process.argv[2])), `${name}.map`), fileURLToPath(new URL(`../dist/ui/assets/${name}.map`, import.meta.url))].find((f) => existsSync(f))
+    maps.set(name, file ? new SourceMapConsumer(JSON.parse(readFileSync(file, 'utf8')) as RawSourceMap) : null)
   }
   return maps.get(name) ?? null
 }

@@ -55,7 +55,7 @@ for (const scenario of selected) {
     rows = [{ scenario: scenario.name, metric: 'scenario failed', value: null, unit: '', baseline: null, ratio: null, note: (e as Error).message.split('\n')[0] }]
   }
   printTable(`${scenario.name} (${((performance.now() - t0) / 1000).toFixed(0)} s)`, rows)
-  saveResults([scenario.name], rows, command)
+  saveResults([scenario.name], rows, command, values.quick)
 }
 console.log('\nwrote bench/results/latest.json and bench/results/latest.md')
 process.exit(failed ? 1 : 0)

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from 'playwright-core'
@@ -37,12 +37,16 @@ async function writeSession(dir: string, total: number, relsSeq: number): Promis
   await writer.close()
 }
 
-function ensureUi(ctx: ScenarioContext): void {
-  const ui = fileURLToPath(new URL('../dist/ui/index.html', import.meta.url))
-  if (existsSync(ui)) return
-  ctx.log('  the viewer UI is not built (dist/ui): running npm run build:ui …')
-  execFileSync('npm', ['run', 'build:ui'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'ignore', timeout: 300_000 })
-  if (!existsSync(ui)) throw new Error('npm run build:ui made no dist/ui/index.html')
+/** The built UI, copied to `into`: a rebuild of dist/ui during the run (vite empties it first) cannot break a page load. */
+async function privateUi(ctx: ScenarioContext, into: string): Promise<string> {
+  const dist = fileURLToPath(new URL('../dist/ui/', import.meta.url))
+  if (!existsSync(`${dist}index.html`)) {
+    ctx.log('  the viewer UI is not built (dist/ui): running npm run build:ui …')
+    execFileSync('npm', ['run', 'build:ui'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'ignore', timeout: 300_000 })
+    if (!existsSync(`${dist}index.html`)) throw new Error('npm run build:ui made no dist/ui/index.html')
+  }
+  await cp(dist, into, { recursive: true })
+  return into
 }
 
 export const viewer: Scenario = {
@@ -53,15 +57,15 @@ export const viewer: Scenario = {
     const reps = ctx.quick ? 2 : 5
     const relsSeq = Math.floor(total / 2)
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
-    ensureUi(ctx)
     const env = await benchHome('viewer')
     const children: BenchChild[] = []
     let browser: Browser | null = null
     try {
       const dir = join(env.tmp, 'sessions')
       await writeSession(dir, total, relsSeq)
+      const uiDir = await privateUi(ctx, join(env.tmp, 'ui'))
       const t0 = performance.now()
-      const v = await startNodeChild('viewer', { dir })
+      const v = await startNodeChild('viewer', { dir, uiDir })
       children.push(v.child)
       const viewerStartMs = performance.now() - t0
       const base = String(v.ready.url).replace(/\/$/, '')
@@ -107,6 +111,8 @@ export const viewer: Scenario = {
           await mkdir(dir, { recursive: true })
           const file = join(dir, `viewer-page-${Date.now()}.cpuprofile`)
           await writeFile(file, JSON.stringify(profile))
+          // The bundle's source maps go beside it, so that profile-summary maps frames to viewer/ui/src later.
+          for (const f of await readdir(join(uiDir, 'assets'))) if (f.endsWith('.map')) await cp(join(uiDir, 'assets', f), join(dir, f))
           ctx.log(`  page profile (first rows, then the 500-Rels exchange): ${file}`)
         }
         if (i === 0) {

@@ -2,9 +2,9 @@
 import { startViewer } from '../../viewer/server.js'
 import { childConfig, fail, ready } from './protocol.js'
 
-const config = childConfig<{ dir: string }>()
+const config = childConfig<{ dir: string; uiDir?: string }>()
 try {
-  const viewer = await startViewer({ dir: config.dir, port: 0 })
+  const viewer = await startViewer({ dir: config.dir, port: 0, ...(config.uiDir ? { uiDir: config.uiDir } : {}) })
   ready({ url: viewer.url }, { rss: () => ({ rss: process.memoryUsage().rss }) })
 } catch (e) {
   fail(e)

@@ -27,7 +27,10 @@ export type ResultRow = {
 
 export type Machine = { cores: number; cpu: string; node: string; os: string; mitmdump: string | null }
 
-export type Results = { updatedAt: string; command: string; machine: Machine; rows: ResultRow[] }
+/** When and how each scenario's rows were measured (a file can merge runs of different scenarios). */
+export type ScenarioRun = { at: string; command: string; quick: boolean }
+
+export type Results = { updatedAt: string; command: string; machine: Machine; runs: Record<string, ScenarioRun>; rows: ResultRow[] }
 
 const dir = fileURLToPath(new URL('../results/', import.meta.url))
 const jsonFile = `${dir}latest.json`
@@ -55,10 +58,13 @@ export function readResults(): Results | null {
 }
 
 /** Replaces the rows of the scenarios that ran, keeps the others, and rewrites both files. */
-export function saveResults(ran: string[], rows: ResultRow[], command: string): Results {
+export function saveResults(ran: string[], rows: ResultRow[], command: string, quick: boolean): Results {
   const previous = readResults()
   const kept = (previous?.rows ?? []).filter((r) => !ran.includes(r.scenario))
-  const results: Results = { updatedAt: new Date().toISOString(), command, machine: machine(), rows: [...kept, ...rows] }
+  const at = new Date().toISOString()
+  const runs = { ...(previous?.runs ?? {}) }
+  for (const name of ran) runs[name] = { at, command, quick }
+  const results: Results = { updatedAt: at, command: 'npm run bench', machine: machine(), runs, rows: [...kept, ...rows] }
   mkdirSync(dir, { recursive: true })
   writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`)
   writeFileSync(mdFile, markdown(results))
@@ -77,27 +83,32 @@ function ratioText(row: ResultRow): string {
 
 export function markdown(results: Results): string {
   const m = results.machine
+  const when = Object.entries(results.runs ?? {})
+    .map(([name, r]) => `${name} ${r.at.slice(0, 16).replace('T', ' ')}${r.quick ? ' (**--quick**: smoke run, not for quoting)' : ''}`)
+    .join(', ')
   const lines = [
-    `Measured ${results.updatedAt.slice(0, 16).replace('T', ' ')} UTC on ${m.cores} cores (${m.cpu}), ${m.os}, Node ${m.node}` +
-      (m.mitmdump ? `, ${m.mitmdump}` : ', mitmdump not installed') +
-      `; reproduce with \`${results.command}\`.`,
+    `Measured on ${m.cores} cores (${m.cpu}), ${m.os}, Node ${m.node}` +
+      (m.mitmdump ? `, ${m.mitmdump.replace(/^Mitmproxy:\s*/, 'mitmproxy ')}` : ', mitmdump not installed') +
+      ` (UTC: ${when}); reproduce with \`${results.command}\` (see bench/README.md).`,
     'Ratios compare numbers taken in the same run (repetitions interleaved A B A B …, medians); spread is (max − min) / median over the repetitions.',
-    '',
-    '| scenario | metric | value | unit | baseline | ratio | spread | target | met |',
-    '|---|---|---:|---|---|---:|---:|---|:-:|',
   ]
-  for (const r of results.rows) {
-    const met = r.met === undefined ? '' : r.met ? 'yes' : '**no**'
-    lines.push(
-      `| ${r.scenario} | ${r.metric} | ${fmt(r.value)} | ${r.unit} | ${r.baseline ?? ''} | ${ratioText(r)} | ${r.spread === undefined ? '' : `${Math.round(r.spread * 100)}%`} | ${r.target ?? ''} | ${met} |`,
-    )
-  }
+  const header = ['| scenario | metric | value | unit | baseline | ratio | spread | target | met |', '|---|---|---:|---|---|---:|---:|---|:-:|']
+  const targets = results.rows.filter((r) => r.target)
+  lines.push('', '### Targets', '', ...header)
+  for (const r of targets) lines.push(row(r))
+  lines.push('', '### Every measurement', '', ...header)
+  for (const r of results.rows) lines.push(row(r))
   const notes = results.rows.filter((r) => r.note)
   if (notes.length) {
     lines.push('')
     for (const r of notes) lines.push(`- ${r.scenario} / ${r.metric}: ${r.note}`)
   }
   return `${lines.join('\n')}\n`
+}
+
+function row(r: ResultRow): string {
+  const met = r.met === undefined ? '' : r.met ? 'yes' : '**no**'
+  return `| ${r.scenario} | ${r.metric} | ${fmt(r.value)} | ${r.unit} | ${r.baseline ?? ''} | ${ratioText(r)} | ${r.spread === undefined ? '' : `${Math.round(r.spread * 100)}%`} | ${r.target ?? ''} | ${met} |`
 }
 
 /** Prints rows as a console table. */
