@@ -7,7 +7,6 @@ import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { Low } from 'lowdb'
-import { JSONFile } from 'lowdb/node'
 import { identityAlias } from '../model/auth.js'
 import {
   newSession,
@@ -21,6 +20,7 @@ import {
 import { JournalWriter, readJournal, type JournalEntry } from './journal.js'
 import { acquireLock, type LockHandle } from './lock.js'
 import { ensureDir, ensurePrivateFile } from './private-file.js'
+import { SessionFile } from './session-file.js'
 import { sessionPaths, type SessionPaths } from './paths.js'
 
 /** What `reltape sessions --json` prints for each session (a contract). */
@@ -241,7 +241,8 @@ async function latestMtime(paths: SessionPaths): Promise<string | null> {
 
 /**
  * The one writer of a session. `append` journals an exchange at once (microseconds, flat in the session's
- * size); `close` writes the whole session atomically with lowdb and removes the journal.
+ * size); `close` writes the whole session atomically with lowdb (`new Low(new SessionFile(…))`, never the
+ * JSONFilePreset, which keeps data in memory under NODE_ENV=test) and removes the journal.
  */
 export class SessionWriter {
   readonly #db: Low<Session>
@@ -255,7 +256,7 @@ export class SessionWriter {
     session: Session,
     readonly lock: LockHandle,
   ) {
-    this.#db = new Low<Session>(new JSONFile<Session>(paths.file), session)
+    this.#db = new Low<Session>(new SessionFile(paths.file), session)
     this.#db.data = session
     this.#nextSeq = session.exchanges.reduce((max, e) => Math.max(max, e.seq), 0) + 1
     for (const id of session.identities) this.#byHash.set(id.tokenHash, id)

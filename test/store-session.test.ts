@@ -39,6 +39,20 @@ describe('the session store', () => {
     expect(existsSync(join(dir, 's1.lock'))).toBe(false)
   })
 
+  it('writes the head indented and one exchange per line, which reads back as the same session', async () => {
+    const w = await store.open('layout', { recording, warn })
+    const appended = [makeExchange(w.nextSeq(), 'line\nbreak'), makeExchange(w.nextSeq(), '"quoted"')]
+    for (const e of appended) w.append(e)
+    await w.close()
+    const text = readFileSync(join(dir, 'layout.json'), 'utf8')
+    const lines = text.split('\n')
+    expect(lines[1]).toBe('  "format": "reltape.session/1",')
+    const exchangeLines = lines.filter((l) => l.startsWith('    {"seq":'))
+    expect(exchangeLines).toHaveLength(2)
+    expect(JSON.parse(text).exchanges).toEqual(appended)
+    expect((await store.read('layout')).exchanges).toEqual(appended)
+  })
+
   it('lets readers see journaled exchanges before the session closes', async () => {
     const w = await store.open('live', { recording, warn })
     w.append(makeExchange(w.nextSeq(), 'first'))
