@@ -27,12 +27,16 @@ for (let i = 0; i < profile.samples.length; i++) {
 const totalUs = profile.endTime - profile.startTime
 // Frames of the viewer's bundle (a page profile) are mapped back to viewer/ui/src through dist/ui's source maps.
 const maps = new Map<string, SourceMapConsumer | null>()
+// Frames of the compiled bench children (node_modules/.cache/reltape-bench/*.mjs) are mapped back to the .ts files too.
 function bundleMap(url: string): SourceMapConsumer | null {
-  const name = /\/assets\/([^/?#]+\.js)/.exec(url)?.[1]
+  const child = /^file:\/\/(.*\/reltape-bench\/[^/]+\.mjs)$/.exec(url)?.[1]
+  const name = child ?? /\/assets\/([^/?#]+\.js)/.exec(url)?.[1]
   if (!name) return null
   if (!maps.has(name)) {
     // Beside the profile (the viewer scenario copies them there), else in the current dist/ui.
-    const file = [join(dirname(String(process.argv[2])), `${name}.map`), fileURLToPath(new URL(`../dist/ui/assets/${name}.map`, import.meta.url))].find((f) => existsSync(f))
+    const file = child
+      ? [`${child}.map`].find((f) => existsSync(f))
+      : [join(dirname(String(process.argv[2])), `${name}.map`), fileURLToPath(new URL(`../dist/ui/assets/${name}.map`, import.meta.url))].find((f) => existsSync(f))
     maps.set(name, file ? new SourceMapConsumer(JSON.parse(readFileSync(file, 'utf8')) as RawSourceMap) : null)
   }
   return maps.get(name) ?? null

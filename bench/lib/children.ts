@@ -5,6 +5,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { createConnection, createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { compiledChild } from './compile.js'
 
 const live = new Set<ChildProcess>()
 
@@ -84,7 +85,7 @@ export class BenchChild {
 }
 
 /**
- * Starts `bench/children/<script>.ts` with tsx and waits for its `ready` message (which carries its URL
+ * Starts `bench/children/<script>.ts`, compiled (see compile.ts; RELTAPE_BENCH_TSX=1 runs it through tsx instead), and waits for its `ready` message (which carries its URL
  * and anything else it wants the parent to know).
  */
 export async function startNodeChild(
@@ -92,13 +93,14 @@ export async function startNodeChild(
   config: Record<string, unknown>,
   options: { env?: NodeJS.ProcessEnv; execArgv?: string[]; timeoutMs?: number } = {},
 ): Promise<{ child: BenchChild; ready: Record<string, unknown> }> {
-  const file = fileURLToPath(new URL(`../children/${script}.ts`, import.meta.url))
+  const compiled = process.env.RELTAPE_BENCH_TSX ? null : await compiledChild(script)
+  const file = compiled ?? fileURLToPath(new URL(`../children/${script}.ts`, import.meta.url))
   // RELTAPE_BENCH_PROFILE=<dir> (set by `--profile`): reltape's own children write a V8 CPU profile there when they exit.
   const profileDir = process.env.RELTAPE_BENCH_PROFILE
-  // One folder per child: tsx's loader runs in a worker thread, which writes a profile of its own beside the main thread's.
+  // One folder per child: under tsx, its loader runs in a worker thread, which writes a profile of its own.
   const profile = profileDir && PROFILED.has(script) ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}/${script}-${Date.now()}`] : []
   const proc = fork(file, [JSON.stringify(config)], {
-    execArgv: ['--import', 'tsx', ...profile, ...(options.execArgv ?? [])],
+    execArgv: [...(compiled ? [] : ['--import', 'tsx']), ...profile, ...(options.execArgv ?? [])],
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   })

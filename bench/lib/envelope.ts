@@ -1,18 +1,10 @@
 /** The bodies the benchmarks send and answer: the API's example exchange, and a large Rels graph. */
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-
-type Example = { headers: [string, string][]; body: unknown }
-
-function example(file: string): Example {
-  const path = fileURLToPath(new URL(`../fixtures/${file}`, import.meta.url))
-  return JSON.parse(readFileSync(path, 'utf8')) as Example
-}
+// Imported, not read from disk: the children are bundled (lib/compile.ts) and run from elsewhere.
+import example from '../fixtures/send-support.response.json' with { type: 'json' }
 
 /** The example answer of `send/support` (about 1.9 KB of JSON), as the upstream sends it. */
 export function sendSupportResponse(): { headers: [string, string][]; json: string } {
-  const e = example('send-support.response.json')
-  return { headers: e.headers, json: JSON.stringify(e.body) }
+  return { headers: example.headers.map(([name, value]) => [String(name), String(value)] as [string, string]), json: JSON.stringify(example.body) }
 }
 
 export const API_PATH = '/public/api/v1/chats/channel/send/support'
