@@ -8,5 +8,6 @@ export default defineConfig({
     // Real servers, real Chromium: two cores are shared, so keep parallelism modest.
     maxWorkers: 2,
     pool: 'forks',
+    reporters: ['default', './test/reporters/summary-line.ts'],
   },
 })
