@@ -101,7 +101,7 @@ export class Capture {
       skipped: this.#skipped,
       failed: this.#failed,
       inFlight: this.waiting + this.#builds.size,
-      identities: this.#o.writer.session.identities.length,
+      identities: this.#o.writer.identities.length,
     }
   }
 

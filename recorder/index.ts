@@ -138,7 +138,7 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
   const name = options.session ?? defaultSessionName()
   const existed = ['file', 'journal'].some((k) => existsSync(store.paths(name)[k as 'file' | 'journal']))
   const writer = await openSession(store, name, options, upstream, warn)
-  const exchangesAtStart = writer.session.exchanges.length
+  const exchangesAtStart = writer.exchangeCount
   const unmute = muteMockttpLogs()
   const untrust = upstreamCAs.length && !options.insecureUpstream ? reuseTrustContexts(upstreamCAs) : () => {}
   let server: Mockttp
@@ -199,7 +199,7 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
       untrust()
       await writer.close()
       const s = capture.stats()
-      return { ...s, sessionName: name, sessionFile: writer.paths.file, exchanges: writer.session.exchanges.length }
+      return { ...s, sessionName: name, sessionFile: writer.paths.file, exchanges: writer.exchangeCount }
     })())
 
   return {

@@ -22,6 +22,11 @@ export class JournalError extends Error {
   }
 }
 
+/** The journal line of an exchange whose JSON text is already made. */
+export function exchangeLine(exchangeJson: string): string {
+  return `{"t":"exchange","exchange":${exchangeJson}}`
+}
+
 export class JournalWriter {
   #fd: number | null
 
@@ -31,8 +36,13 @@ export class JournalWriter {
   }
 
   append(entry: JournalEntry): void {
+    this.appendLine(JSON.stringify(entry))
+  }
+
+  /** Appends an entry already serialised (one line of JSON, no newline). */
+  appendLine(line: string): void {
     if (this.#fd === null) throw new Error(`journal ${this.file} is closed`)
-    writeSync(this.#fd, JSON.stringify(entry) + '\n')
+    writeSync(this.#fd, line + '\n')
   }
 
   close(): void {

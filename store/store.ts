@@ -17,10 +17,10 @@ import {
   type Recording,
   type Session,
 } from '../model/session.js'
-import { JournalWriter, readJournal, type JournalEntry } from './journal.js'
+import { exchangeLine, JournalWriter, readJournal, type JournalEntry } from './journal.js'
 import { acquireLock, type LockHandle } from './lock.js'
 import { ensureDir, ensurePrivateFile } from './private-file.js'
-import { SessionFile } from './session-file.js'
+import { exchangeText, SessionFile, type SessionDocument } from './session-file.js'
 import { sessionPaths, type SessionPaths } from './paths.js'
 
 /** What `reltape sessions --json` prints for each session (a contract). */
@@ -243,9 +243,10 @@ async function latestMtime(paths: SessionPaths): Promise<string | null> {
  * The one writer of a session. `append` journals an exchange at once (microseconds, flat in the session's
  * size); `close` writes the whole session atomically with lowdb (`new Low(new SessionFile(…))`, never the
  * JSONFilePreset, which keeps data in memory under NODE_ENV=test) and removes the journal.
+ * Exchanges are held as their JSON text (see SessionDocument), not as objects.
  */
 export class SessionWriter {
-  readonly #db: Low<Session>
+  readonly #db: Low<SessionDocument>
   #journal: JournalWriter | null = null
   #nextSeq: number
   #byHash = new Map<string, Identity>()
@@ -256,14 +257,26 @@ export class SessionWriter {
     session: Session,
     readonly lock: LockHandle,
   ) {
-    this.#db = new Low<Session>(new SessionFile(paths.file), session)
-    this.#db.data = session
-    this.#nextSeq = session.exchanges.reduce((max, e) => Math.max(max, e.seq), 0) + 1
-    for (const id of session.identities) this.#byHash.set(id.tokenHash, id)
+    const { exchanges, ...head } = session
+    const doc: SessionDocument = { head, exchanges: exchanges.map(exchangeText) }
+    this.#db = new Low<SessionDocument>(new SessionFile(paths.file), doc)
+    this.#db.data = doc
+    this.#nextSeq = exchanges.reduce((max, e) => Math.max(max, e.seq), 0) + 1
+    for (const id of head.identities) this.#byHash.set(id.tokenHash, id)
   }
 
+  /** The whole session as objects. Parses every exchange again: for inspection and tests, not for a hot path. */
   get session(): Session {
-    return this.#db.data
+    const { head, exchanges } = this.#db.data
+    return { ...head, exchanges: exchanges.map((e) => JSON.parse(e.json) as Exchange) }
+  }
+
+  get identities(): readonly Identity[] {
+    return this.#db.data.head.identities
+  }
+
+  get exchangeCount(): number {
+    return this.#db.data.exchanges.length
   }
 
   get name(): string {
@@ -282,22 +295,19 @@ export class SessionWriter {
     if (!identity) {
       identity = { alias: identityAlias(this.#byHash.size + 1), tokenHash: hash, label }
       this.#byHash.set(hash, identity)
-      this.session.identities.push(identity)
-      this.#journalEntry({ t: 'identity', identity })
+      this.#db.data.head.identities.push(identity)
+      this.#journal?.append({ t: 'identity', identity })
     }
     return identity
   }
 
-  /** Records a finished exchange: journaled at once, in memory for the final write. */
+  /** Records a finished exchange: journaled at once, kept as text for the final write. */
   append(exchange: Exchange): void {
     if (this.#closed) throw new Error(`session ${this.name} is closed; exchange ${exchange.seq} was not recorded`)
-    this.#journalEntry({ t: 'exchange', exchange })
-    this.session.exchanges.push(exchange)
+    const text = exchangeText(exchange)
+    this.#journal?.appendLine(exchangeLine(text.json))
+    this.#db.data.exchanges.push(text)
     if (exchange.seq >= this.#nextSeq) this.#nextSeq = exchange.seq + 1
-  }
-
-  #journalEntry(entry: JournalEntry): void {
-    this.#journal?.append(entry)
   }
 
   startJournal(): void {
@@ -306,9 +316,10 @@ export class SessionWriter {
 
   /** Writes the whole session to its file atomically (lowdb: temporary file, then rename), mode 0600. */
   async checkpoint(): Promise<void> {
-    this.session.exchanges.sort((a, b) => a.seq - b.seq)
-    const exchangesWritten = this.session.exchanges.length
-    const identitiesWritten = this.session.identities.length
+    const doc = this.#db.data
+    doc.exchanges.sort((a, b) => a.seq - b.seq)
+    const exchangesWritten = doc.exchanges.length
+    const identitiesWritten = doc.head.identities.length
     // steno writes `.<name>.json.tmp` then renames it: creating it first with mode 0600 keeps the file private.
     ensurePrivateFile(join(dirname(this.paths.file), `.${basename(this.paths.file)}.tmp`))
     await this.#db.write()
@@ -318,9 +329,10 @@ export class SessionWriter {
     this.#journal?.close()
     if (existsSync(this.paths.journal)) unlinkSync(this.paths.journal)
     if (hadJournal) {
-      this.#journal = new JournalWriter(this.paths.journal)
-      for (const identity of this.session.identities.slice(identitiesWritten)) this.#journal.append({ t: 'identity', identity })
-      for (const exchange of this.session.exchanges.slice(exchangesWritten)) this.#journal.append({ t: 'exchange', exchange })
+      const journal = new JournalWriter(this.paths.journal)
+      this.#journal = journal
+      for (const identity of doc.head.identities.slice(identitiesWritten)) journal.append({ t: 'identity', identity })
+      for (const e of doc.exchanges.slice(exchangesWritten)) journal.appendLine(exchangeLine(e.json))
     }
   }
 
