@@ -22,15 +22,16 @@ function helpFor(cmd: Command): string {
   return lines.join('\n')
 }
 
-function mainHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length)) + 2
+async function mainHelp(): Promise<string> {
+  const loaded = await Promise.all(commands.map((c) => c.load()))
+  const width = Math.max(...loaded.map((c) => c.name.length)) + 2
   return [
     `reltape ${version}: record, inspect and replay a JSON envelope API`,
     '',
     'Usage: reltape <command> [options]',
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...loaded.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
     'Run `reltape <command> --help` for a command\'s options.',
   ].join('\n')
@@ -40,15 +41,16 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     const topic = name === 'help' ? commands.find((c) => c.name === rest[0]) : undefined
-    console.log(topic ? helpFor(topic) : mainHelp())
+    console.log(topic ? helpFor(await topic.load()) : await mainHelp())
     return 0
   }
   if (name === '--version' || name === '-v' || name === 'version') {
     console.log(version)
     return 0
   }
-  const cmd = commands.find((c) => c.name === name)
-  if (!cmd) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${commands.map((c) => c.name).join(', ')}`)
+  const entry = commands.find((c) => c.name === name)
+  if (!entry) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${commands.map((c) => c.name).join(', ')}`)
+  const cmd = await entry.load()
   const options = Object.fromEntries(Object.entries(cmd.options).map(([k, { description: _d, valueName: _v, ...o }]) => [k, o]))
   let parsed
   try {

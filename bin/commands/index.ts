@@ -1,11 +1,15 @@
 import type { Command } from '../command.js'
-import { caCommand } from './ca.js'
-import { demoCommand } from './demo.js'
-import { recordCommand } from './record.js'
-import { replayCommand } from './replay.js'
-import { sandboxCommand } from './sandbox.js'
-import { sessionsCommand } from './sessions.js'
-import { viewCommand } from './view.js'
+
+/** A subcommand by name, loaded only when it runs (or for `--help`): `reltape sessions` need not load mockttp. */
+export type CommandEntry = { name: string; load(): Promise<Command> }
 
 /** Every subcommand, in the order `reltape --help` lists them. */
-export const commands: Command[] = [demoCommand, recordCommand, viewCommand, replayCommand, sessionsCommand, sandboxCommand, caCommand]
+export const commands: CommandEntry[] = [
+  { name: 'demo', load: async () => (await import('./demo.js')).demoCommand },
+  { name: 'record', load: async () => (await import('./record.js')).recordCommand },
+  { name: 'view', load: async () => (await import('./view.js')).viewCommand },
+  { name: 'replay', load: async () => (await import('./replay.js')).replayCommand },
+  { name: 'sessions', load: async () => (await import('./sessions.js')).sessionsCommand },
+  { name: 'sandbox', load: async () => (await import('./sandbox.js')).sandboxCommand },
+  { name: 'ca', load: async () => (await import('./ca.js')).caCommand },
+]
