@@ -33,6 +33,20 @@ export type ExchangeSummary = {
   contentType: string | null
 }
 
+/** One session in a listing: what `reltape sessions --json` prints for each (a contract) and the viewer lists. */
+export type SessionSummary = {
+  name: string
+  file: string
+  exchanges: number
+  /** Envelopes with `OK: false` plus transport errors. */
+  errors: number
+  identities: number
+  createdAt: string | null
+  updatedAt: string | null
+  /** Set when the session could not be read: the clear message of why. Such a session is listed, not skipped. */
+  invalid?: string
+}
+
 export type ExchangePage = { total: number; offset: number; items: ExchangeSummary[] }
 
 /** The name of an exchange's envelope error, for lists: `Code`, else `Message`, else the JSON text. */

@@ -4,7 +4,7 @@
  */
 import { valuesAt, type FieldPath } from '../model/match.js'
 import type { Exchange } from '../model/session.js'
-import { bodyBytes } from './request-shape.js'
+import { bodyBytes } from '../store/body-bytes.js'
 
 export type OutgoingHeaders = Record<string, string | string[]>
 

@@ -8,40 +8,10 @@ import { findToken } from '../model/auth.js'
 import { isJsonContentType, isMultipartContentType, parseQuery, type KeyBody, type KeyPart, type RequestShape } from '../model/match.js'
 import type { Body, HeaderPair, RecordedRequest, Session } from '../model/session.js'
 import { tokenHash } from '../store/store.js'
+import { bodyBytes } from '../store/body-bytes.js'
 
 export function digest(bytes: Uint8Array): string {
   return createHash('sha1').update(bytes).digest('base64')
-}
-
-/** The bytes a stored body stands for (JSON as its exact text). */
-export function bodyBytes(body: Body): Buffer {
-  switch (body.kind) {
-    case 'empty':
-      return Buffer.alloc(0)
-    case 'json':
-      return Buffer.from(body.raw ?? JSON.stringify(body.json), 'utf8')
-    case 'text':
-      return Buffer.from(body.text, 'utf8')
-    case 'bytes':
-      return Buffer.from(body.base64, 'base64')
-    case 'multipart':
-      return encodeMultipart(body)
-  }
-}
-
-/** A multipart body rebuilt from its parts, with the boundary of its content type when it has one. */
-export function encodeMultipart(body: Extract<Body, { kind: 'multipart' }>): Buffer {
-  const boundary = /boundary="?([^";]+)"?/i.exec(body.contentType)?.[1] ?? 'reltape-boundary'
-  const chunks: Buffer[] = []
-  for (const part of body.parts) {
-    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"`
-    if (part.filename !== undefined) head += `; filename="${part.filename}"`
-    head += '\r\n'
-    if (part.contentType) head += `Content-Type: ${part.contentType}\r\n`
-    chunks.push(Buffer.from(head + '\r\n'), bodyBytes(part.body), Buffer.from('\r\n'))
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`))
-  return Buffer.concat(chunks)
 }
 
 /** A body judged from its bytes and content type, the way a live request's is. */

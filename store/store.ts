@@ -17,24 +17,14 @@ import {
   type Recording,
   type Session,
 } from '../model/session.js'
+import type { SessionSummary } from '../model/summary.js'
 import { exchangeLine, JournalWriter, readJournal, type JournalEntry } from './journal.js'
 import { acquireLock, type LockHandle } from './lock.js'
 import { ensureDir, ensurePrivateFile } from './private-file.js'
 import { exchangeText, SessionFile, type SessionDocument } from './session-file.js'
 import { sessionPaths, type SessionPaths } from './paths.js'
 
-/** What `reltape sessions --json` prints for each session (a contract). */
-export type SessionSummary = {
-  name: string
-  file: string
-  exchanges: number
-  errors: number
-  identities: number
-  createdAt: string | null
-  updatedAt: string | null
-  /** Set when the file could not be read: the clear message of why. */
-  invalid?: string
-}
+export type { SessionSummary } from '../model/summary.js'
 
 export class SessionNotFoundError extends Error {
   readonly code = 'SESSION_NOT_FOUND'

@@ -2,7 +2,7 @@
  * Bodies as the viewer serves them: in the exchange JSON (large ones cut, so a tab does not freeze),
  * and raw (the decoded bytes, served so that they cannot run on the viewer's origin).
  */
-import type { Body, Exchange, MultipartBody } from '../model/session.js'
+import type { Body, Exchange } from '../model/session.js'
 
 /** Bodies larger than this are replaced by their first `PREVIEW_BYTES` in the exchange JSON. */
 export const OMIT_OVER_BYTES = 2 * 1024 * 1024
@@ -38,45 +38,6 @@ export function exchangeForView(exchange: Exchange): Exchange {
   return { ...exchange, request, response }
 }
 
-function boundaryOf(contentType: string): string {
-  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
-  return m?.[1] ?? m?.[2] ?? 'reltape-boundary'
-}
-
-function quoted(value: string): string {
-  return `"${value.replace(/["\\\r\n]/g, (c) => (c === '"' ? '%22' : c === '\\' ? '\\\\' : ''))}"`
-}
-
-/** A multipart body rebuilt from its stored parts (the recorder keeps parts, not the wire bytes). */
-function multipartBytes(body: MultipartBody): Buffer {
-  const boundary = boundaryOf(body.contentType)
-  const chunks: Buffer[] = []
-  for (const part of body.parts) {
-    let head = `--${boundary}\r\nContent-Disposition: form-data; name=${quoted(part.name)}`
-    if (part.filename !== undefined) head += `; filename=${quoted(part.filename)}`
-    head += '\r\n'
-    if (part.contentType) head += `Content-Type: ${part.contentType}\r\n`
-    chunks.push(Buffer.from(head + '\r\n'), bodyBytes(part.body), Buffer.from('\r\n'))
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`))
-  return Buffer.concat(chunks)
-}
-
-/** The decoded bytes of a stored body. */
-export function bodyBytes(body: Body): Buffer {
-  switch (body.kind) {
-    case 'empty':
-      return Buffer.alloc(0)
-    case 'json':
-      return Buffer.from(body.raw ?? JSON.stringify(body.json), 'utf8')
-    case 'text':
-      return Buffer.from(body.text, 'utf8')
-    case 'bytes':
-      return Buffer.from(body.base64, 'base64')
-    case 'multipart':
-      return multipartBytes(body)
-  }
-}
 
 /** Raster images a browser decodes without running anything: the only types shown inline. SVG is not one. */
 const SAFE_INLINE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp'])

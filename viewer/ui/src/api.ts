@@ -3,20 +3,11 @@
  * so that `<error-notifier>` can show what failed and why.
  */
 import type { Exchange } from '../../../model/session.js'
-import type { ExchangePage, ExchangeSummary } from '../../../model/summary.js'
+import type { ExchangePage, ExchangeSummary, SessionSummary } from '../../../model/summary.js'
 import type { RelsConfig } from '../../../model/rels.js'
 
-export type SessionListItem = {
-  name: string
-  file: string
-  exchanges: number
-  errors: number
-  identities: number
-  createdAt: string | null
-  updatedAt: string | null
-  /** Why the session failed validation; such a session is listed but cannot be opened. */
-  invalid?: string
-}
+/** A session in the list; one that failed validation carries `invalid` and cannot be opened. */
+export type SessionListItem = SessionSummary
 
 export type SessionIdentity = { alias: string; tokenHash: string; label: string | null }
 
