@@ -76,6 +76,9 @@ export const recording: Scenario = {
           const w = await load(t, warmup)
           if (w.errors) throw new Error(`${t.name}: ${w.errors} of ${warmup} warm-up requests failed, first: ${w.firstError}`)
         }
+        // Event-loop delay over the measured repetitions, for the Node proxies: ours against the floor's, on the same load.
+        const withLoop = targets.filter((t) => t.child && (t.name === 'mockttp bare' || t.name === 'reltape record'))
+        for (const t of withLoop) await t.child?.ask('resetEventLoop')
         for (let rep = 0; rep < reps; rep++) {
           for (const t of targets) {
             const cpuBefore = t.pid ? cpuNs(t.pid) : 0
@@ -89,6 +92,11 @@ export const recording: Scenario = {
         }
         for (const d of dispatchers.values()) await d.close()
         rows.push(...rowsFor(concurrency, targets, samples, mitmNote))
+        for (const t of withLoop) {
+          const stats = (await t.child?.ask('stats')) ?? {}
+          rows.push({ scenario: 'recording', metric: `c=${concurrency} largest event-loop delay, ${t.name}`, value: Number(stats.eldMaxMs), unit: 'ms', baseline: null, ratio: null })
+          rows.push({ scenario: 'recording', metric: `c=${concurrency} event-loop delay p99, ${t.name}`, value: Number(stats.eldP99Ms), unit: 'ms', baseline: null, ratio: null })
+        }
       }
       const stopped = await rec.child.ask('stop')
       const summary = stopped.summary as { exchanges: number }

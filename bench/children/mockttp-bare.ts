@@ -5,13 +5,21 @@
  */
 import { loadOrCreateCA } from '../../store/ca.js'
 import { startProxy } from '../../recorder/proxy.js'
+import { eventLoop, resetEventLoop } from './eld.js'
 import { childConfig, fail, ready } from './protocol.js'
 
 const config = childConfig<{ home: string }>()
 try {
   const ca = await loadOrCreateCA(config.home)
   const server = await startProxy({ mode: 'forward', upstream: null, port: 0, host: '127.0.0.1', ca, upstreamCAs: [], insecureUpstream: false, maxBody: 50 * 1024 * 1024 })
-  ready({ url: `http://127.0.0.1:${server.port}` }, { stop: async () => (await server.stop(), {}) })
+  ready(
+    { url: `http://127.0.0.1:${server.port}` },
+    {
+      stats: () => ({ ...eventLoop(), rss: process.memoryUsage().rss }),
+      resetEventLoop: () => (resetEventLoop(), {}),
+      stop: async () => (await server.stop(), {}),
+    },
+  )
 } catch (e) {
   fail(e)
 }
