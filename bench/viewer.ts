@@ -49,6 +49,17 @@ async function privateUi(ctx: ScenarioContext, into: string): Promise<string> {
   return into
 }
 
+type TraceEvent = { name: string; ph: string; dur?: number; tid: number; pid: number }
+
+/** Sums the complete events of a DevTools timeline trace by name (top-level kinds of work on the renderer). */
+function timelineSummary(trace: Buffer): string {
+  const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] }).traceEvents
+  const kinds = new Set(['UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Layerize', 'FunctionCall', 'EvaluateScript', 'v8.compile', 'RunMicrotasks', 'TimerFire', 'FireAnimationFrame', 'ParseHTML', 'HitTest', 'Commit'])
+  const sums = new Map<string, number>()
+  for (const e of events) if (e.ph === 'X' && kinds.has(e.name) && e.dur) sums.set(e.name, (sums.get(e.name) ?? 0) + e.dur / 1000)
+  return [...sums].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`).join(', ')
+}
+
 export const viewer: Scenario = {
   name: 'viewer',
   describe: 'headless Chromium: first rows of a 10,000-exchange session; an exchange with 500 Rels objects',
@@ -98,12 +109,16 @@ export const viewer: Scenario = {
         const nav = JSON.parse(String(await page.evaluate(`JSON.stringify(performance.getEntriesByType('navigation')[0] ?? {})`))) as { domContentLoadedEventEnd?: number; loadEventEnd?: number }
         ctx.log(`  rep ${i + 1}: page DOMContentLoaded ${nav.domContentLoadedEventEnd?.toFixed(0)} ms, load ${nav.loadEventEnd?.toFixed(0)} ms; API calls before the first rows: ${api.length}; slowest: ${slowest(3)}`)
         api.length = 0
+        // With --profile, the first opening of the exchange is also traced: how much of it is style and layout.
+        const tracing = cdp !== null
+        if (tracing) await browser.startTracing(page, { categories: ['devtools.timeline'] })
         const b = performance.now()
         // A string, not a function: this project's Node typings have no DOM.
         await page.evaluate(`location.hash = ${JSON.stringify(`#/sessions/${SESSION}/exchanges/${relsSeq}/envelope`)}`)
         await page.locator('[data-testid=rels-object]').first().waitFor({ state: 'visible', timeout: 60_000 })
         await page.locator('[data-testid=result-tree]').first().waitFor({ state: 'visible', timeout: 60_000 })
         openRels.push(performance.now() - b)
+        if (tracing) ctx.log(`  trace of the opening, main-thread time by kind: ${timelineSummary(await browser.stopTracing())}`)
         ctx.log(`  rep ${i + 1}: API calls while opening the exchange: ${slowest(3)}`)
         if (cdp) {
           const { profile } = await cdp.send('Profiler.stop')
