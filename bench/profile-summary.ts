@@ -1,7 +1,7 @@
 /**
  * Prints the functions with the most self time in a V8 CPU profile (`node --cpu-prof`), with file:line,
  * and the same summed by file: the evidence to act on when a benchmark misses its target.
- *   node --import tsx bench/profile-summary.ts bench/results/profiles/recorder-….cpuprofile [top]
+ *   node --import tsx bench/profile-summary.ts bench/results/profiles/recorder-…/CPU….cpuprofile [top] [stretches]
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
@@ -97,7 +97,7 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 if (current) stretches.push(current)
 console.log('\nlongest busy stretches (no idle sample between; a stretch is at least that long a stall):')
-for (const s of stretches.sort((a, b) => b.us - a.us).slice(0, 3)) {
+for (const s of stretches.sort((a, b) => b.us - a.us).slice(0, Number(process.argv[4] ?? 3))) {
   console.log(`  ${(s.us / 1000).toFixed(0)} ms at ${(s.startUs / 1e6).toFixed(1)} s; deepest frames most seen:`)
   const counts = new Map<string, number>()
   for (const id of s.samples) {
