@@ -5,6 +5,9 @@ import { relKey } from '../../../../model/rels.js'
 import { type NodeRef, selectEvent, siteNode, sitePath } from '../nodes.js'
 import './json-tree.js'
 
+/** Objects of one type rendered at first; more on request. Keeps a 500-object Rels quick to open. */
+const FIRST_OBJECTS = 50
+
 /**
  * The Rels of one envelope: each type with its count, each object with who references it.
  * An object opens to its fields (as a tree whose references expand again); "referenced by" links select the referrer.
@@ -19,6 +22,7 @@ export class RelsPanel extends LitElement {
     reveal: { attribute: false },
     _open: { state: true },
     _closedTypes: { state: true },
+    _shown: { state: true },
   }
 
   declare index: RelsIndex | null
@@ -29,6 +33,8 @@ export class RelsPanel extends LitElement {
   declare reveal: { path: (string | number)[] } | null
   declare private _open: Set<string>
   declare private _closedTypes: Set<string>
+  /** How many objects of each type are rendered, where more than FIRST_OBJECTS are. */
+  declare private _shown: Map<string, number>
 
   constructor() {
     super()
@@ -38,16 +44,22 @@ export class RelsPanel extends LitElement {
     this.reveal = null
     this._open = new Set()
     this._closedTypes = new Set()
+    this._shown = new Map()
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('index')) {
       this._open = new Set()
       this._closedTypes = new Set()
+      this._shown = new Map()
     }
     if (changed.has('selected') && this.selected?.kind === 'rels') {
       const k = relKey(this.selected.type, this.selected.id)
       if (!this._open.has(k)) this._open = new Set([...this._open, k])
+      // A selected object past the rendered ones (a back-reference, a chip) is brought into the list.
+      const objects = this.index?.objects(this.selected.type) ?? []
+      const at = objects.findIndex((o) => String(o.Id) === String((this.selected as { id: string | number }).id))
+      if (at >= this._limit(this.selected.type)) this._shown = new Map(this._shown).set(this.selected.type, at + 1)
       if (this._closedTypes.has(this.selected.type)) {
         const t = new Set(this._closedTypes)
         t.delete(this.selected.type)
@@ -68,6 +80,14 @@ export class RelsPanel extends LitElement {
     if (next.has(k)) next.delete(k)
     else next.add(k)
     this._open = next
+  }
+
+  private _limit(type: string): number {
+    return this._shown.get(type) ?? FIRST_OBJECTS
+  }
+
+  private _showMore(type: string): void {
+    this._shown = new Map(this._shown).set(type, this._limit(type) + 200)
   }
 
   private _toggleType(type: string): void {
@@ -105,7 +125,10 @@ export class RelsPanel extends LitElement {
     const closed = this._closedTypes.has(type)
     return html`<section class="type" data-testid="rels-type" data-type=${type}>
       <h4 @click=${() => this._toggleType(type)}><span class="tog">${closed ? '▸' : '▾'}</span>${type} <span class="count">${objects.length}</span></h4>
-      ${closed ? nothing : objects.map((o) => this._object(index, type, o))}
+      ${closed ? nothing : objects.slice(0, this._limit(type)).map((o) => this._object(index, type, o))}
+      ${!closed && objects.length > this._limit(type)
+        ? html`<button class="link more" data-testid="rels-more" @click=${() => this._showMore(type)}>show ${Math.min(200, objects.length - this._limit(type))} more of ${objects.length - this._limit(type)}</button>`
+        : nothing}
     </section>`
   }
 
@@ -150,6 +173,7 @@ export class RelsPanel extends LitElement {
     .link { all: unset; cursor: pointer; color: var(--accent); font-family: var(--font-mono); margin-right: 8px; }
     .link:hover { text-decoration: underline; }
     .objtree { margin: 2px 0 6px 14px; }
+    .more { margin: 2px 0 4px 24px; font-size: 11px; }
     details.dangling { margin-top: 8px; color: var(--err); }
   `
 }
