@@ -43,6 +43,8 @@ export class SessionView extends LitElement {
   declare private _live: boolean
   declare private _failed: string | null
   private _seen = new Set<number>()
+  /** Envelope and transport errors among the rows, for the counter. */
+  private _errors = 0
   private _abort: AbortController | null = null
   private _events: EventSource | null = null
   private _retry: ReturnType<typeof setTimeout> | undefined
@@ -93,6 +95,7 @@ export class SessionView extends LitElement {
     const abort = new AbortController()
     this._abort = abort
     this._all = []
+    this._errors = 0
     this._seen = new Set()
     this._total = 0
     this._failed = null
@@ -152,6 +155,8 @@ export class SessionView extends LitElement {
     const next = inOrder ? this._all.concat(fresh) : [...this._all, ...fresh].sort((a, b) => a.seq - b.seq)
     this._total = Math.max(this._total, next.length)
     this._all = next
+    // Counted as rows arrive, not per render: a 10,000-row session renders once per page while it loads.
+    for (const x of fresh) if (isError(x)) this._errors++
   }
 
   /** The filtered rows, recomputed only when the rows or the filter change. */
@@ -202,7 +207,7 @@ export class SessionView extends LitElement {
 
   override render(): TemplateResult {
     const rows = this._rows()
-    const errors = this._all.reduce((n, x) => n + (isError(x) ? 1 : 0), 0)
+    const errors = this._errors
     const problems = parseFilter(this.filter).problems
     const s = this._detail?.session
     return html`
