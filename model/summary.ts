@@ -3,6 +3,7 @@
  * Built by the viewer's server from an Exchange; the UI receives it as JSON.
  */
 import { asEnvelope, resultCount } from './envelope.js'
+import { headerValue } from './headers.js'
 import type { Exchange } from './session.js'
 
 export type ExchangeSummary = {
@@ -74,12 +75,6 @@ function bodySize(body: { kind: string; size?: number } | undefined): number {
   return body === undefined || body.kind === 'empty' ? 0 : (body.size ?? 0)
 }
 
-function headerValue(headers: [string, string][], name: string): string | null {
-  const lower = name.toLowerCase()
-  for (const [k, v] of headers) if (k.toLowerCase() === lower) return v
-  return null
-}
-
 /** The list row of an exchange: what the viewer's list shows, without bodies. Pure and cheap (no body copying). */
 export function summarize(exchange: Exchange): ExchangeSummary {
   const { host, path } = splitUrl(exchange.request.url)
@@ -104,6 +99,6 @@ export function summarize(exchange: Exchange): ExchangeSummary {
     responseSize: bodySize(body),
     resultCount: envelope ? resultCount(envelope.Result) : null,
     relsTypes: envelope ? Object.keys(envelope.Rels) : [],
-    contentType: body && body.kind !== 'empty' ? body.contentType : response ? headerValue(response.headers, 'content-type') : null,
+    contentType: body && body.kind !== 'empty' ? body.contentType : response ? (headerValue(response.headers, 'content-type') ?? null) : null,
   }
 }

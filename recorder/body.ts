@@ -4,7 +4,7 @@
  */
 import { brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, inflate, inflateRaw, inflateRawSync, inflateSync } from 'node:zlib'
 import { promisify } from 'node:util'
-import type { Body, HeaderPair, MultipartPart } from '../model/session.js'
+import type { Body, MultipartPart } from '../model/session.js'
 
 /** Below this size a body is decoded synchronously: cheaper than a trip through the thread pool. */
 const SYNC_DECODE_LIMIT = 256 * 1024
@@ -26,13 +26,6 @@ const syncDecoders: Record<string, (b: Buffer) => Buffer> = {
       return inflateRawSync(b)
     }
   },
-}
-
-/** The first value of a header, case-insensitive. */
-export function headerValue(headers: readonly HeaderPair[], name: string): string | undefined {
-  const lower = name.toLowerCase()
-  for (const [n, v] of headers) if (n.toLowerCase() === lower) return v
-  return undefined
 }
 
 export type Decoded = { bytes: Buffer; decodeError?: string }

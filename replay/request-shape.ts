@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import { findToken } from '../model/auth.js'
+import { headerValue } from '../model/headers.js'
 import { isJsonContentType, isMultipartContentType, parseQuery, type KeyBody, type KeyPart, type RequestShape } from '../model/match.js'
 import type { Body, HeaderPair, RecordedRequest, Session } from '../model/session.js'
 import { tokenHash } from '../store/store.js'
@@ -77,11 +78,6 @@ export async function keyBodyOfRecorded(body: Body): Promise<{ key: KeyBody; jso
     return { key: { kind: 'multipart', parts }, json: undefined }
   }
   return keyBodyFromBytes(bodyBytes(body), body.contentType)
-}
-
-function headerValue(headers: readonly HeaderPair[], name: string): string | null {
-  for (const [n, v] of headers) if (n.toLowerCase() === name) return v
-  return null
 }
 
 /** The identity alias for a token, by its hash in the session's identities. */
