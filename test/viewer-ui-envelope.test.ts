@@ -2,29 +2,23 @@
  * Browser tests of the envelope view: a tester opens a recorded exchange and walks its Rels.
  * Real viewer server on port 0 over copies of the fixture sessions; headless Chromium.
  */
-import { copyFile, mkdir, rm } from 'node:fs/promises'
+import { copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningViewer } from '../viewer/server.js'
-import { deepText, fixtureDir, poll, launchBrowser, newPage, saveScreenshot, startFixtureViewer, uiBundle } from './helpers/viewer-ui-browser.js'
+import { type BrowserFixture, deepText, newPage, openBrowserFixture, poll, saveScreenshot } from './helpers/viewer-ui-browser.js'
 
 let browser: Browser
 let viewer: RunningViewer
-let dir: string
+let fixture: BrowserFixture | undefined
 
 beforeAll(async () => {
-  const ui = await uiBundle()
-  dir = await fixtureDir()
-  viewer = await startFixtureViewer(dir, ui)
-  browser = await launchBrowser()
+  fixture = await openBrowserFixture()
+  ;({ browser, viewer } = fixture)
 }, 120_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await viewer?.close()
-  if (dir) await rm(dir, { recursive: true, force: true })
-})
+afterAll(() => fixture?.close())
 
 // A browser on a shared 2-core machine: generous bounds per test (each still ends).
 describe('viewer UI: envelope view', { timeout: 90_000 }, () => {

@@ -2,25 +2,24 @@
  * Browser tests of the sessions list and the exchange list: broken sessions, filters, keyboard,
  * live rows while a recorder appends, and a 10,000-exchange session.
  */
-import { rm } from 'node:fs/promises'
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SessionStore, type SessionWriter } from '../store/store.js'
 import type { RunningViewer } from '../viewer/server.js'
-import { deepText, fixtureDir, poll, launchBrowser, newPage, startFixtureViewer, uiBundle } from './helpers/viewer-ui-browser.js'
+import { type BrowserFixture, deepText, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
 import { listExchange, writeLongSession } from './helpers/viewer-ui-sessions.js'
 
 let browser: Browser
 let viewer: RunningViewer
 let dir: string
+let fixture: BrowserFixture | undefined
 let writer: SessionWriter | null = null
 
 beforeAll(async () => {
-  const ui = await uiBundle()
-  dir = await fixtureDir()
-  await writeLongSession(dir, 'long', 10_000)
-  viewer = await startFixtureViewer(dir, ui)
-  browser = await launchBrowser()
+  fixture = await openBrowserFixture(async (dir) => {
+    await writeLongSession(dir, 'long', 10_000)
+  })
+  ;({ browser, viewer, dir } = fixture)
 }, 120_000)
 
 afterEach(async () => {
@@ -28,11 +27,7 @@ afterEach(async () => {
   writer = null
 })
 
-afterAll(async () => {
-  await browser?.close()
-  await viewer?.close()
-  if (dir) await rm(dir, { recursive: true, force: true })
-})
+afterAll(() => fixture?.close())
 
 const rowSeqs = async (page: import('playwright-core').Page): Promise<number[]> =>
   (await page.locator('[data-testid=exchange-row]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))))).sort((a, b) => a - b)

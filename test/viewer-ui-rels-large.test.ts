@@ -2,35 +2,30 @@
  * A tester opens an answer whose Rels carry 300 clients: the panel shows the first ones at once and the rest on
  * request, and a reference to a client far down the list still opens that client.
  */
-import { rm, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningViewer } from '../viewer/server.js'
-import { deepText, fixtureDir, launchBrowser, newPage, poll, startFixtureViewer, uiBundle } from './helpers/viewer-ui-browser.js'
+import { type BrowserFixture, deepText, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
 import { listExchange, sessionOf } from './helpers/viewer-ui-sessions.js'
 
 let browser: Browser
 let viewer: RunningViewer
-let dir: string
+let fixture: BrowserFixture | undefined
 
 beforeAll(async () => {
-  const ui = await uiBundle()
-  dir = await fixtureDir()
-  const clients = Array.from({ length: 300 }, (_, i) => ({ Id: i + 1, Name: `client ${i + 1}` }))
-  const exchange = listExchange(1, { result: [{ Id: 1, ClientId: 290, Text: 'from a client far down the list' }] })
-  const body = exchange.response!.body as { json: { Rels: unknown } }
-  body.json.Rels = { Clients: clients }
-  await writeFile(join(dir, 'manyrels.json'), JSON.stringify(sessionOf('manyrels', [exchange])))
-  viewer = await startFixtureViewer(dir, ui)
-  browser = await launchBrowser()
+  fixture = await openBrowserFixture(async (dir) => {
+    const clients = Array.from({ length: 300 }, (_, i) => ({ Id: i + 1, Name: `client ${i + 1}` }))
+    const exchange = listExchange(1, { result: [{ Id: 1, ClientId: 290, Text: 'from a client far down the list' }] })
+    const body = exchange.response!.body as { json: { Rels: unknown } }
+    body.json.Rels = { Clients: clients }
+    await writeFile(join(dir, 'manyrels.json'), JSON.stringify(sessionOf('manyrels', [exchange])))
+  })
+  ;({ browser, viewer } = fixture)
 }, 120_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await viewer?.close()
-  if (dir) await rm(dir, { recursive: true, force: true })
-})
+afterAll(() => fixture?.close())
 
 describe('viewer UI: a large Rels', { timeout: 90_000 }, () => {
   it('shows the first 50 objects of a type, then more on request', async () => {

@@ -2,37 +2,32 @@
  * Browser tests of what the viewer must never do with recorded content (run it as HTML or script, show a token
  * unasked) and of bodies that are not plain JSON: HTML, SVG, truncated, huge, images.
  */
-import { rm, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningViewer } from '../viewer/server.js'
-import { deepText, fixtureDir, launchBrowser, newPage, poll, startFixtureViewer, uiBundle } from './helpers/viewer-ui-browser.js'
+import { type BrowserFixture, deepText, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
 import { listExchange, sessionOf } from './helpers/viewer-ui-sessions.js'
 
 let browser: Browser
 let viewer: RunningViewer
-let dir: string
+let fixture: BrowserFixture | undefined
 
 const TOKEN = '973b38b354a508bf13244b2655077895c78f1e86.aaaa7e84433b0901c502a5f7d38c71ee'
 
 beforeAll(async () => {
-  const ui = await uiBundle()
-  dir = await fixtureDir()
-  // About 0.8 MB of JSON: under the server's 2 MB cut, so the whole body reaches the tree.
-  const items = Array.from({ length: 15_000 }, (_, i) => ({ Id: i + 1, ClientId: 11, Text: `item ${i + 1} of a long history` }))
-  // And about 3.4 MB: over it, so the server sends only its start, as text.
-  const huge = Array.from({ length: 60_000 }, (_, i) => ({ Id: i + 1, ClientId: 11, Text: `item ${i + 1} of a long history` }))
-  await writeFile(join(dir, 'bigbody.json'), JSON.stringify(sessionOf('bigbody', [listExchange(1, { result: items }), listExchange(2, { result: huge })])))
-  viewer = await startFixtureViewer(dir, ui)
-  browser = await launchBrowser()
+  fixture = await openBrowserFixture(async (dir) => {
+    // About 0.8 MB of JSON: under the server's 2 MB cut, so the whole body reaches the tree.
+    const items = Array.from({ length: 15_000 }, (_, i) => ({ Id: i + 1, ClientId: 11, Text: `item ${i + 1} of a long history` }))
+    // And about 3.4 MB: over it, so the server sends only its start, as text.
+    const huge = Array.from({ length: 60_000 }, (_, i) => ({ Id: i + 1, ClientId: 11, Text: `item ${i + 1} of a long history` }))
+    await writeFile(join(dir, 'bigbody.json'), JSON.stringify(sessionOf('bigbody', [listExchange(1, { result: items }), listExchange(2, { result: huge })])))
+  })
+  ;({ browser, viewer } = fixture)
 }, 120_000)
 
-afterAll(async () => {
-  await browser?.close()
-  await viewer?.close()
-  if (dir) await rm(dir, { recursive: true, force: true })
-})
+afterAll(() => fixture?.close())
 
 /** Elements anywhere in the page, shadow roots included. */
 function deepCount(page: Page, selector: string): Promise<number> {

@@ -79,6 +79,39 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 })
 }
 
+/** What a browser test file works with: fixture sessions in a temp dir, the real viewer serving them, one browser. */
+export type BrowserFixture = { dir: string; viewer: RunningViewer; browser: Browser; close(): Promise<void> }
+
+/**
+ * Copies the fixture sessions to a temp dir, lets `prepare` add a file's own sessions there, then starts the viewer
+ * on port 0 and a browser. `close()` stops both and removes the dir.
+ */
+export async function openBrowserFixture(prepare: (dir: string) => Promise<void> = async () => {}): Promise<BrowserFixture> {
+  const ui = await uiBundle()
+  const dir = await fixtureDir()
+  let viewer: RunningViewer | null = null
+  try {
+    await prepare(dir)
+    viewer = await startFixtureViewer(dir, ui)
+    const browser = await launchBrowser()
+    const running = viewer
+    return {
+      dir,
+      viewer: running,
+      browser,
+      async close() {
+        await browser.close()
+        await running.close()
+        await rm(dir, { recursive: true, force: true })
+      },
+    }
+  } catch (e) {
+    await viewer?.close()
+    await rm(dir, { recursive: true, force: true })
+    throw e
+  }
+}
+
 /** A page that records its own script errors, dialogs and console errors, so a test can assert none happened. */
 export async function newPage(browser: Browser, width = 1440, height = 900): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport: { width, height } })
