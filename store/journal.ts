@@ -1,9 +1,11 @@
 /**
  * The append-only journal beside a session file: one JSON line per finished exchange (or new identity).
- * An append is one `writeSync` of one line, so its cost does not depend on the session's size, and a
- * process killed with SIGKILL loses nothing that was appended (the kernel holds the written bytes).
+ * Appends made in one turn of the event loop are written together, by one `write` before the next turn
+ * (a proxy under load finishes several exchanges per turn, and each syscall costs more than its bytes), so the
+ * cost of an append does not depend on the session's size. What is written survives a SIGKILL: the kernel
+ * holds it. `flush()` writes at once; the journal also flushes when the process exits.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs'
 import { parseExchange, type Exchange, type Identity } from '../model/session.js'
 import { ensurePrivateFile } from './private-file.js'
 
@@ -22,32 +24,95 @@ export class JournalError extends Error {
   }
 }
 
+const EXCHANGE_PREFIX = '{"t":"exchange","exchange":'
+
 /** The journal line of an exchange whose JSON text is already made. */
 export function exchangeLine(exchangeJson: string): string {
-  return `{"t":"exchange","exchange":${exchangeJson}}`
+  return `${EXCHANGE_PREFIX}${exchangeJson}}`
 }
+
+/** Journals with lines not yet written: flushed if the process exits before their turn ends. */
+const unflushed = new Set<JournalWriter>()
+let exitHook = false
 
 export class JournalWriter {
   #fd: number | null
+  #pending: string[] = []
+  #scheduled: NodeJS.Immediate | null = null
+  #size = 0
 
   constructor(readonly file: string) {
     ensurePrivateFile(file)
     this.#fd = openSync(file, 'a')
+    if (!exitHook) {
+      exitHook = true
+      process.once('exit', () => {
+        for (const j of unflushed) j.flush()
+      })
+    }
+  }
+
+  /** Bytes written to the file so far (not counting lines still pending). */
+  get size(): number {
+    return this.#size
   }
 
   append(entry: JournalEntry): void {
     this.appendLine(JSON.stringify(entry))
   }
 
-  /** Appends an entry already serialised (one line of JSON, no newline). */
+  /** Appends an entry already serialised (one line of JSON, no newline); written before the next turn. */
   appendLine(line: string): void {
     if (this.#fd === null) throw new Error(`journal ${this.file} is closed`)
-    writeSync(this.#fd, line + '\n')
+    this.#pending.push(line)
+    if (this.#scheduled === null) {
+      this.#scheduled = setImmediate(() => this.flush())
+      unflushed.add(this)
+    }
+  }
+
+  /** Writes the pending lines now, in one write. */
+  flush(): void {
+    if (this.#scheduled !== null) clearImmediate(this.#scheduled)
+    this.#scheduled = null
+    unflushed.delete(this)
+    if (this.#pending.length === 0 || this.#fd === null) return
+    const bytes = Buffer.from(this.#pending.join('\n') + '\n')
+    this.#pending = []
+    let at = 0
+    while (at < bytes.length) at += writeSync(this.#fd, bytes, at)
+    this.#size += bytes.length
   }
 
   close(): void {
+    this.flush()
     if (this.#fd !== null) closeSync(this.#fd)
     this.#fd = null
+  }
+}
+
+/**
+ * The exchange texts of the journal lines in bytes [from, to) of a journal this process writes, in file order,
+ * without parsing them (they are `exchangeLine`s: the text sits between a fixed prefix and the closing brace).
+ */
+export function journaledExchangeTexts(file: string, from: number, to: number): string[] {
+  if (to <= from) return []
+  const fd = openSync(file, 'r')
+  try {
+    const bytes = Buffer.allocUnsafe(to - from)
+    let got = 0
+    while (got < bytes.length) {
+      const n = readSync(fd, bytes, got, bytes.length - got, from + got)
+      if (n === 0) throw new JournalError(file, 0, `ends at ${from + got} bytes; ${to} were written`)
+      got += n
+    }
+    const out: string[] = []
+    for (const line of bytes.toString('utf8').split('\n')) {
+      if (line.startsWith(EXCHANGE_PREFIX) && line.endsWith('}')) out.push(line.slice(EXCHANGE_PREFIX.length, -1))
+    }
+    return out
+  } finally {
+    closeSync(fd)
   }
 }
 

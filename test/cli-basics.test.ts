@@ -45,6 +45,7 @@ describe('the reltape CLI', () => {
     const w = await new SessionStore(dir).open('live', { recording: { tool: 'test', mode: 'forward', upstream: null } })
     w.append(makeExchange(w.nextSeq()))
     w.append(makeExchange(w.nextSeq()))
+    await new Promise((r) => setImmediate(r)) // the turn ends: the journal is written (runCli blocks this process)
     const r = runCli(['sessions', '--json'], { RELTAPE_DIR: dir })
     expect(r.code).toBe(0)
     const list = JSON.parse(r.stdout) as Array<Record<string, unknown>>

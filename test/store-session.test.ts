@@ -65,6 +65,24 @@ describe('the session store', () => {
     await w.close()
   })
 
+  it('writes exchanges in seq order, also those that finish out of order or while the file is being written', async () => {
+    const w = await store.open('order', { recording, warn })
+    const [first, second, third] = [w.nextSeq(), w.nextSeq(), w.nextSeq()]
+    w.append(makeExchange(third!))
+    w.append(makeExchange(first!))
+    const writing = w.checkpoint()
+    w.append(makeExchange(second!, 'finished during the write'))
+    await writing
+    const seqsIn = (file: string) => (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { exchanges: { seq: number }[] }).exchanges.map((e) => e.seq)
+    expect(seqsIn('order.json')).toEqual([1, 3])
+    // The late one is in the fresh journal, so readers and the next write still have it.
+    expect((await store.read('order')).exchanges.map((e) => e.seq)).toEqual([1, 2, 3])
+    expect(w.session.exchanges.map((e) => e.seq)).toEqual([1, 2, 3])
+    await w.close()
+    expect(seqsIn('order.json')).toEqual([1, 2, 3])
+    expect(existsSync(join(dir, 'order.journal'))).toBe(false)
+  })
+
   it('gives the same alias to the same token and a new one to another', async () => {
     const w = await store.open('ids', { recording, warn })
     const a = w.identityFor('token-a-0000000000000000')
@@ -92,6 +110,8 @@ describe('the session store', () => {
     for (let i = 0; i < 500; i++) w.append(makeExchange(w.nextSeq()))
     expect(statSync(join(dir, 'flat.json')).mtimeMs).toBe(before)
     expect(statSync(join(dir, 'flat.json')).size).toBe(sizeBefore)
+    // Appends of one turn are written together when it ends.
+    await new Promise((r) => setImmediate(r))
     expect(readFileSync(join(dir, 'flat.journal'), 'utf8').split('\n').filter(Boolean)).toHaveLength(501)
     await w.close()
   })
@@ -141,6 +161,7 @@ describe('the session store', () => {
   it('merges a journal left by a crash when the session is opened again', async () => {
     const w = await store.open('crashed', { recording, warn })
     for (let i = 0; i < 5; i++) w.append(makeExchange(w.nextSeq()))
+    w.flush()
     // Simulate a crash: the lock and journal stay, nothing is closed. A torn last line, as a kill mid-write leaves.
     appendFileSync(join(dir, 'crashed.journal'), '{"t":"exchange","exchange":{"seq":6,')
     writeFileSync(join(dir, 'crashed.lock'), JSON.stringify({ pid: 2 ** 22 + 999, host: (await import('node:os')).hostname(), since: 'x', purpose: 'x' }))
