@@ -250,8 +250,14 @@ export class Capture {
     void p.finally(() => this.#builds.delete(p))
   }
 
+  /** Token → alias, so that a known token is not hashed again on every request. */
+  readonly #aliases = new Map<string, string>()
+
   #identity(token: string): string {
+    const known = this.#aliases.get(token)
+    if (known !== undefined) return known
     const identity = this.#o.writer.identityFor(token)
+    this.#aliases.set(token, identity.alias)
     if (!this.#tokens.includes(token)) {
       this.#tokens.push(token)
       this.#redactions = this.#tokens

@@ -7,6 +7,7 @@
  */
 import { DataFile } from 'lowdb/node'
 import type { Exchange, Session } from '../model/session.js'
+import { exchangeJson } from './exchange-json.js'
 
 export type SessionHead = Omit<Session, 'exchanges'>
 
@@ -34,7 +35,7 @@ export function stringifySession(session: Session): string {
 }
 
 export function exchangeText(exchange: Exchange): ExchangeText {
-  return { seq: exchange.seq, json: JSON.stringify(exchange) }
+  return { seq: exchange.seq, json: exchangeJson(exchange) }
 }
 
 export class SessionFile extends DataFile<SessionDocument> {
