@@ -6,11 +6,12 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
+import { pinApart } from './lib/affinity.js'
 import { BenchChild, startNodeChild } from './lib/children.js'
 import { cpuNs } from './lib/cpu.js'
 import { API_PATH, sendSupportRequest, TOKEN } from './lib/envelope.js'
 import type { ResultRow } from './lib/results.js'
-import type { Scenario } from './lib/scenario.js'
+import type { Scenario, ScenarioContext } from './lib/scenario.js'
 import { writeSendSupportSession } from './lib/session-fixture.js'
 import { median, spread } from './lib/stats.js'
 import { benchHome } from './lib/tls.js'
@@ -71,23 +72,13 @@ export const replay: Scenario = {
         { name: 'talkback', url: String(talkback.ready.url), child: talkback.child },
         { name: FLOOR_HEADERS, url: String(floorHeaders.ready.url), child: floorHeaders.child },
       ]
-      for (const t of targets) {
-        const w = await load(t.url, Math.min(amount, 3000), CONCURRENCY)
-        if (w.r.non2xx || w.r.errors) throw new Error(`${t.name}: ${w.r.non2xx} non-2xx answers and ${w.r.errors} errors in the warm-up`)
+      const pinning = pinApart(targets.map((t) => t.child.pid as number))
+      ctx.log(`  ${pinning.note}`)
+      try {
+        return await measure(targets, amount, reps, ctx, pinning.note, Number(rep.ready.startMs))
+      } finally {
+        pinning.restore()
       }
-      const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]))
-      for (let i = 0; i < reps; i++) {
-        for (const t of targets) {
-          const before = cpuNs(t.child.pid)
-          // talkback answers ~10× slower: fewer requests keep its turn near the others' length.
-          const { r, wallMs, genCpuShare } = await load(t.url, t.name === 'talkback' ? Math.ceil(amount / 4) : amount, CONCURRENCY)
-          const cpuMs = (cpuNs(t.child.pid) - before) / 1e6
-          const s: Sample = { reqPerSec: (r['2xx'] / wallMs) * 1000, p99: r.latency.p99, cpuMsPerReq: cpuMs / r['2xx'], genCpuShare, failed: r.non2xx + r.errors + r.timeouts }
-          samples.get(t.name)?.push(s)
-          ctx.log(`  rep ${i + 1}/${reps} ${t.name.padEnd(26)} ${s.reqPerSec.toFixed(0).padStart(6)} req/s  p99 ${s.p99} ms  server cpu ${s.cpuMsPerReq.toFixed(4)} ms/req  load generator ${(genCpuShare * 100).toFixed(0)}% of a core` + (s.failed ? `  ${s.failed} failed` : ''))
-        }
-      }
-      return rowsFor(targets.map((t) => t.name), samples, Number(rep.ready.startMs))
     } finally {
       for (const c of children) await c.kill()
       await env.cleanup()
@@ -95,7 +86,28 @@ export const replay: Scenario = {
   },
 }
 
-function rowsFor(names: string[], samples: Map<string, Sample[]>, startMs: number): ResultRow[] {
+/** Warm-up, then repetitions interleaved over the targets (A B C D A B C D …). */
+async function measure(targets: { name: string; url: string; child: BenchChild }[], amount: number, reps: number, ctx: ScenarioContext, pinned: string, startMs: number): Promise<ResultRow[]> {
+  for (const t of targets) {
+    const w = await load(t.url, Math.min(amount, 3000), CONCURRENCY)
+    if (w.r.non2xx || w.r.errors) throw new Error(`${t.name}: ${w.r.non2xx} non-2xx answers and ${w.r.errors} errors in the warm-up`)
+  }
+  const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]))
+  for (let i = 0; i < reps; i++) {
+    for (const t of targets) {
+      const before = cpuNs(t.child.pid)
+      // talkback answers ~10× slower: fewer requests keep its turn near the others' length.
+      const { r, wallMs, genCpuShare } = await load(t.url, t.name === 'talkback' ? Math.ceil(amount / 4) : amount, CONCURRENCY)
+      const cpuMs = (cpuNs(t.child.pid) - before) / 1e6
+      const s: Sample = { reqPerSec: (r['2xx'] / wallMs) * 1000, p99: r.latency.p99, cpuMsPerReq: cpuMs / r['2xx'], genCpuShare, failed: r.non2xx + r.errors + r.timeouts }
+      samples.get(t.name)?.push(s)
+      ctx.log(`  rep ${i + 1}/${reps} ${t.name.padEnd(26)} ${s.reqPerSec.toFixed(0).padStart(6)} req/s  p99 ${s.p99} ms  server cpu ${s.cpuMsPerReq.toFixed(4)} ms/req  load generator ${(genCpuShare * 100).toFixed(0)}% of a core` + (s.failed ? `  ${s.failed} failed` : ''))
+    }
+  }
+  return rowsFor(targets.map((t) => t.name), samples, startMs, pinned)
+}
+
+function rowsFor(names: string[], samples: Map<string, Sample[]>, startMs: number, pinned: string): ResultRow[] {
   const get = (name: string, key: keyof Sample) => (samples.get(name) ?? []).map((s) => s[key])
   const paired = (a: number[], b: number[]) => median(a.map((x, i) => x / (b[i] as number)))
   const base = { scenario: 'replay' }
@@ -110,7 +122,7 @@ function rowsFor(names: string[], samples: Map<string, Sample[]>, startMs: numbe
   }
   const rel = get('reltape replay', 'cpuMsPerReq')
   const cpuRatio = paired(rel, get('fastify bare', 'cpuMsPerReq'))
-  rows.push({ ...base, metric: 'server CPU per request: reltape replay vs fastify bare', value: median(rel), unit: 'ms/req', baseline: 'fastify bare', ratio: cpuRatio, target: '≤ 1.5×', met: cpuRatio <= 1.5 })
+  rows.push({ ...base, metric: 'server CPU per request: reltape replay vs fastify bare', value: median(rel), unit: 'ms/req', baseline: 'fastify bare', ratio: cpuRatio, target: '≤ 1.5×', met: cpuRatio <= 1.5, note: pinned })
   const vsHeaders = paired(rel, get(FLOOR_HEADERS, 'cpuMsPerReq'))
   rows.push({ ...base, metric: `server CPU per request: reltape replay vs ${FLOOR_HEADERS}`, value: median(rel), unit: 'ms/req', baseline: FLOOR_HEADERS, ratio: vsHeaders, note: 'not a target: a floor that sends the same 11 recorded headers as replay does' })
   const rps = get('reltape replay', 'reqPerSec')

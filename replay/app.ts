@@ -35,11 +35,19 @@ function send(reply: FastifyReply, a: Answer): FastifyReply {
   if (BODYLESS.has(a.status) || (a.status >= 100 && a.status < 200)) {
     res.writeHead(a.status, a.statusText, a.headers)
     res.end()
+  } else if (a.rawHeaders) {
+    res.writeHead(a.status, a.statusText, a.rawHeaders)
+    res.end(a.body)
   } else {
     res.writeHead(a.status, a.statusText, { ...a.headers, 'content-length': String(a.body.length) })
     res.end(a.body)
   }
   return reply
+}
+
+/** Sends the answer, after its recorded latency when `--latency recorded` asks for it. */
+function deliver(reply: FastifyReply, a: Answer): FastifyReply | Promise<FastifyReply> {
+  return a.delayMs > 0 ? sleep(a.delayMs).then(() => send(reply, a)) : send(reply, a)
 }
 
 /** Builds the app (not listening). `rules` may be user options or rules already resolved. */
@@ -87,10 +95,10 @@ export async function buildReplayApp(session: Session, rules: ReplayRules | Reso
   })
   app.get('/__reltape/state', async (_req, reply) => reply.header('x-reltape', 'control').send(replayer.state()))
 
-  app.all('/*', async (req, reply) => {
-    const answer = await replayer.answer({ method: req.method, url: req.url, headers: req.headers, body: req.body as Buffer | undefined })
-    if (answer.delayMs > 0) await sleep(answer.delayMs)
-    return send(reply, answer)
+  // Not async: a JSON request is answered in the turn it arrived in, without a promise per request.
+  app.all('/*', (req, reply) => {
+    const answer = replayer.answer({ method: req.method, url: req.url, headers: req.headers, body: req.body as Buffer | undefined })
+    return answer instanceof Promise ? answer.then((a) => deliver(reply, a)) : deliver(reply, answer)
   })
 
   return { app, replayer, index, rules: resolved }

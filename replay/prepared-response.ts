@@ -31,6 +31,11 @@ export type PreparedResponse = {
   statusText: string
   headers: OutgoingHeaders
   body: Buffer
+  /**
+   * `headers` plus the Content-Length of `body`, as the flat name, value, name, value … list `writeHead` takes:
+   * built once, so that serving the recorded body as it is copies no header object per request.
+   */
+  rawHeaders: string[]
   /** The recorded Access-Control-Allow-Origin when it names one origin (then a live Origin is echoed instead). */
   specificOrigin: boolean
   /** Present when the body holds the recorded request's echo-field values. */
@@ -60,6 +65,17 @@ export function cleanHeaders(pairs: ReadonlyArray<readonly [string, string]>): O
   return out
 }
 
+/** Headers as `writeHead`'s flat list, with the Content-Length of the body served. */
+export function flatHeaders(headers: OutgoingHeaders, bodyLength: number): string[] {
+  const out: string[] = []
+  for (const [name, value] of Object.entries(headers)) {
+    if (Array.isArray(value)) for (const v of value) out.push(name, v)
+    else out.push(name, value)
+  }
+  out.push('content-length', String(bodyLength))
+  return out
+}
+
 /** A transport failure recorded instead of a response (the upstream was down): answered as a 502 that says so. */
 function preparedError(e: Exchange): PreparedResponse {
   const body = Buffer.from(
@@ -69,11 +85,13 @@ function preparedError(e: Exchange): PreparedResponse {
       Result: null,
     }),
   )
+  const headers = { 'content-type': 'application/json; charset=utf-8', 'x-reltape': 'recorded-error' }
   return {
     status: 502,
     statusText: 'Bad Gateway',
-    headers: { 'content-type': 'application/json; charset=utf-8', 'x-reltape': 'recorded-error' },
+    headers,
     body,
+    rawHeaders: flatHeaders(headers, body.length),
     specificOrigin: false,
     echo: null,
     truncated: false,
@@ -91,6 +109,7 @@ export function prepareResponse(e: Exchange, requestJson: unknown, echoPaths: re
     statusText: res.statusText,
     headers,
     body,
+    rawHeaders: flatHeaders(headers, body.length),
     specificOrigin: typeof acao === 'string' && acao.trim() !== '*' && acao.trim() !== '',
     echo: res.body.kind === 'json' && requestJson !== undefined ? echoTemplate(body.toString('utf8'), requestJson, echoPaths) : null,
     truncated: res.body.truncated === true,
@@ -147,14 +166,14 @@ export function echoedBody(prepared: PreparedResponse, liveJson: unknown, echoPa
   const t = prepared.echo
   if (!t || liveJson === undefined) return prepared.body
   const live = echoPaths.map((p) => valuesAt(liveJson, p))
-  let changed = false
-  let out = t.pieces[0]!
-  t.slots.forEach((slot, i) => {
+  const values = t.slots.map((slot) => {
     const recordedValue = t.recorded[slot.field]![slot.item]
     const liveValue = live[slot.field]?.[slot.item]
-    const use = isPrimitive(liveValue) ? liveValue : recordedValue
-    if (use !== recordedValue) changed = true
-    out += JSON.stringify(use) + t.pieces[i + 1]!
+    return isPrimitive(liveValue) ? liveValue : recordedValue
   })
-  return changed ? Buffer.from(out, 'utf8') : prepared.body
+  // The live request sent what was recorded (a test replaying its own recording): the recorded bytes, as they are.
+  if (values.every((v, i) => v === t.recorded[t.slots[i]!.field]![t.slots[i]!.item])) return prepared.body
+  let out = t.pieces[0]!
+  values.forEach((v, i) => (out += JSON.stringify(v) + t.pieces[i + 1]!))
+  return Buffer.from(out, 'utf8')
 }

@@ -26,6 +26,8 @@ export type Answer = {
   statusText: string
   headers: OutgoingHeaders
   body: Buffer
+  /** `headers` with this body's Content-Length as writeHead's flat list, when prepared ahead (a recorded answer served unchanged). */
+  rawHeaders?: string[]
   /** The recording served, or null for a miss or a preflight built from CORS headers. */
   recording: Recording | null
   miss: ReplayMiss | null
@@ -65,11 +67,18 @@ export class Replayer {
     this.#log = rules.log
   }
 
-  /** Answers one live request. Synchronous from the moment its body is parsed, so concurrent requests never share a queue position. */
-  async answer(live: LiveRequest): Promise<Answer> {
+  /**
+   * Answers one live request: at once (no promise) unless its body is multipart, which takes a turn to parse.
+   * Synchronous from the moment its body is judged, so concurrent requests never share a queue position.
+   */
+  answer(live: LiveRequest): Answer | Promise<Answer> {
     const origin = header(live.headers, 'origin')
     if (live.method === 'OPTIONS' && header(live.headers, 'access-control-request-method') !== undefined) return this.#preflight(live, origin)
-    const { shape, json } = await liveShape(live, this.#identityOf, this.rules.match.matchIdentity)
+    const judged = liveShape(live, this.#identityOf, this.rules.match.matchIdentity)
+    return judged instanceof Promise ? judged.then(({ shape, json }) => this.#answerShape(shape, json, live, origin)) : this.#answerShape(judged.shape, judged.json, live, origin)
+  }
+
+  #answerShape(shape: RequestShape, json: unknown, live: LiveRequest, origin: string | undefined): Answer {
     const key = keyOf(shape, this.rules.match)
     const queue = this.index.queues.get(key)
     if (!queue) return this.#miss(shape, live, 'no-match', origin)
@@ -95,11 +104,13 @@ export class Replayer {
     let headers = r.headers
     if (r.specificOrigin && origin !== undefined && headers['access-control-allow-origin'] !== origin)
       headers = { ...headers, 'access-control-allow-origin': origin }
+    const body = r.echo ? echoedBody(r, json, this.rules.echoPaths) : r.body
     return {
       status: r.status,
       statusText: r.statusText,
       headers,
-      body: r.echo ? echoedBody(r, json, this.rules.echoPaths) : r.body,
+      body,
+      ...(headers === r.headers && body === r.body ? { rawHeaders: r.rawHeaders } : {}),
       recording: rec,
       miss: null,
       delayMs: this.rules.latency === 'recorded' ? Math.max(0, rec.exchange.durationMs) : 0,

@@ -15,8 +15,13 @@ export function digest(bytes: Uint8Array): string {
   return createHash('sha1').update(bytes).digest('base64')
 }
 
-/** A body judged from its bytes and content type, the way a live request's is. */
-export async function keyBodyFromBytes(bytes: Buffer, contentType: string | null): Promise<{ key: KeyBody; json: unknown }> {
+type JudgedBody = { key: KeyBody; json: unknown }
+
+/**
+ * A body judged from its bytes and content type, the way a live request's is. Synchronous except for a
+ * multipart body (parsing it is asynchronous), so that a JSON request is answered in the turn it arrived in.
+ */
+export function keyBodyFromBytes(bytes: Buffer, contentType: string | null): JudgedBody | Promise<JudgedBody> {
   if (bytes.length === 0) return { key: { kind: 'empty' }, json: undefined }
   if (isJsonContentType(contentType)) {
     try {
@@ -27,9 +32,12 @@ export async function keyBodyFromBytes(bytes: Buffer, contentType: string | null
     }
   }
   if (contentType && isMultipartContentType(contentType)) {
-    const parts = await multipartParts(bytes, contentType)
-    if (parts) return { key: { kind: 'multipart', parts }, json: undefined }
+    return multipartParts(bytes, contentType).then((parts) => (parts ? { key: { kind: 'multipart', parts }, json: undefined } : bytesKey(bytes)))
   }
+  return bytesKey(bytes)
+}
+
+function bytesKey(bytes: Buffer): JudgedBody {
   return { key: { kind: 'bytes', digest: digest(bytes), size: bytes.length }, json: undefined }
 }
 
@@ -59,7 +67,7 @@ function normaliseType(type: string | undefined): string | null {
 }
 
 /** A recorded body judged like a live one (without re-parsing what the recorder already parsed). */
-export async function keyBodyOfRecorded(body: Body): Promise<{ key: KeyBody; json: unknown }> {
+export async function keyBodyOfRecorded(body: Body): Promise<JudgedBody> {
   if (body.kind === 'empty') return { key: { kind: 'empty' }, json: undefined }
   if (body.kind === 'json' && isJsonContentType(body.contentType)) return { key: { kind: 'json', json: body.json }, json: body.json }
   if (body.kind === 'multipart') {
@@ -128,15 +136,21 @@ export function liveToken(headers: LiveRequest['headers']): string | null {
   return pairs.length ? (findToken(pairs)?.token ?? null) : null
 }
 
-/** The shape of a live request, and its parsed JSON body (for echo fields). */
-export async function liveShape(
+type JudgedRequest = { shape: RequestShape; json: unknown }
+
+/** The shape of a live request, and its parsed JSON body (for echo fields); a promise only for a multipart body. */
+export function liveShape(
   req: LiveRequest,
   identityOf: (token: string | null) => string | null,
   withIdentity: boolean,
-): Promise<{ shape: RequestShape; json: unknown }> {
-  const target = splitTarget(req.url)
+): JudgedRequest | Promise<JudgedRequest> {
   const ct = req.headers['content-type']
-  const { key, json } = await keyBodyFromBytes(req.body ?? EMPTY, typeof ct === 'string' ? ct : null)
+  const body = keyBodyFromBytes(req.body ?? EMPTY, typeof ct === 'string' ? ct : null)
+  return body instanceof Promise ? body.then((b) => shapeOf(req, b, identityOf, withIdentity)) : shapeOf(req, body, identityOf, withIdentity)
+}
+
+function shapeOf(req: LiveRequest, { key, json }: JudgedBody, identityOf: (token: string | null) => string | null, withIdentity: boolean): JudgedRequest {
+  const target = splitTarget(req.url)
   const host = target.host ?? req.headers.host
   return {
     shape: {
