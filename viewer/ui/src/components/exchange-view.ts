@@ -76,6 +76,14 @@ export class ExchangeView extends LitElement {
     this._abort?.abort()
   }
 
+  protected override updated(changed: PropertyValues<this>): void {
+    if ((changed.has('_exchange' as keyof ExchangeView) && this._exchange) || (changed.has('_failed' as keyof ExchangeView) && this._failed)) {
+      // Shown (its parts render in this frame): tell the session view, which holds back its list paging meanwhile.
+      const seq = this.seq
+      requestAnimationFrame(() => setTimeout(() => this.dispatchEvent(new CustomEvent('exchange-settled', { detail: { seq }, bubbles: true, composed: true }))))
+    }
+  }
+
   private async _load(): Promise<void> {
     this._abort?.abort()
     const key = `${this.session}\u0000${this.seq}`

@@ -51,6 +51,15 @@ export class SessionView extends LitElement {
   private _shown: ExchangeSummary[] = []
   private _shownFor: { all: ExchangeSummary[]; filter: string } | null = null
   private readonly _onKey = (e: KeyboardEvent) => this._key(e)
+  /** Set while an opened exchange loads and renders: list paging waits, so the two do not share the main thread. */
+  private _opening: Promise<void> | null = null
+  private _opened: (() => void) | null = null
+  private readonly _onSettled = (e: Event) => {
+    if ((e as CustomEvent<{ seq: number }>).detail.seq !== this.seq) return
+    this._opened?.()
+    this._opening = null
+    this._opened = null
+  }
 
   constructor() {
     super()
@@ -70,17 +79,34 @@ export class SessionView extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback()
     window.addEventListener('keydown', this._onKey)
+    this.addEventListener('exchange-settled', this._onSettled)
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback()
     window.removeEventListener('keydown', this._onKey)
+    this.removeEventListener('exchange-settled', this._onSettled)
     this._stop()
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('name')) void this._load()
-    if (changed.has('seq') && this.seq !== null) this._cursor = this.seq
+    if (changed.has('seq') && this.seq !== null) {
+      this._cursor = this.seq
+      this._holdPaging()
+    }
+  }
+
+  /** Holds list paging back until the opened exchange is shown (or for 2 s at most, if it never says so). */
+  private _holdPaging(): void {
+    this._opened?.()
+    this._opening = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000)
+      this._opened = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
   }
 
   private _stop(): void {
@@ -108,7 +134,11 @@ export class SessionView extends LitElement {
       let offset = 0
       let limit = FIRST_PAGE
       for (;;) {
+        if (offset > 0) await this._opening
         const page = await api.exchanges(name, offset, limit, abort.signal)
+        // A page that arrives while an exchange opens is added after it is shown.
+        if (this._opening) await this._opening
+        if (abort.signal.aborted) return
         this._total = Math.max(page.total, this._total)
         this._add(page.items)
         offset += page.items.length
