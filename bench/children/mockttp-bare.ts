@@ -8,10 +8,12 @@ import { startProxy } from '../../recorder/proxy.js'
 import { eventLoop, resetEventLoop } from './eld.js'
 import { childConfig, fail, ready } from './protocol.js'
 
-const config = childConfig<{ home: string }>()
+/** `listeners`: events to subscribe no-op listeners to (`request,response,abort`): what mockttp spends on events alone. */
+const config = childConfig<{ home: string; listeners?: string }>()
 try {
   const ca = await loadOrCreateCA(config.home)
   const server = await startProxy({ mode: 'forward', upstream: null, port: 0, host: '127.0.0.1', ca, upstreamCAs: [], insecureUpstream: false, maxBody: 50 * 1024 * 1024 })
+  if (config.listeners) for (const ev of config.listeners.split(',')) await server.on(ev as 'request', () => {})
   ready(
     { url: `http://127.0.0.1:${server.port}` },
     {
