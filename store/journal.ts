@@ -92,28 +92,35 @@ export class JournalWriter {
 }
 
 /**
- * The exchange texts of the journal lines in bytes [from, to) of a journal this process writes, in file order,
- * without parsing them (they are `exchangeLine`s: the text sits between a fixed prefix and the closing brace).
+ * The exchange texts of the journal lines in bytes [from, to) of a journal this process writes, in file order, as
+ * UTF-8 bytes, without decoding or parsing them (they are `exchangeLine`s: the text sits between a fixed prefix
+ * and the closing brace).
  */
-export function journaledExchangeTexts(file: string, from: number, to: number): string[] {
+export function journaledExchangeTexts(file: string, from: number, to: number): Buffer[] {
   if (to <= from) return []
   const fd = openSync(file, 'r')
+  const bytes = Buffer.allocUnsafe(to - from)
   try {
-    const bytes = Buffer.allocUnsafe(to - from)
     let got = 0
     while (got < bytes.length) {
       const n = readSync(fd, bytes, got, bytes.length - got, from + got)
       if (n === 0) throw new JournalError(file, 0, `ends at ${from + got} bytes; ${to} were written`)
       got += n
     }
-    const out: string[] = []
-    for (const line of bytes.toString('utf8').split('\n')) {
-      if (line.startsWith(EXCHANGE_PREFIX) && line.endsWith('}')) out.push(line.slice(EXCHANGE_PREFIX.length, -1))
-    }
-    return out
   } finally {
     closeSync(fd)
   }
+  const out: Buffer[] = []
+  const prefix = Buffer.from(EXCHANGE_PREFIX)
+  let start = 0
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start)
+    if (end < 0) end = bytes.length
+    // A line is `<prefix><exchange json>}`: what lies between is the exchange's own text.
+    if (end - start > prefix.length && bytes[end - 1] === 0x7d && bytes.subarray(start, start + prefix.length).equals(prefix)) out.push(bytes.subarray(start + prefix.length, end - 1))
+    start = end + 1
+  }
+  return out
 }
 
 export type JournalContents = {

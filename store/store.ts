@@ -21,6 +21,7 @@ import type { SessionSummary } from '../model/summary.js'
 import { exchangeLine, JournalError, journaledExchangeTexts, JournalWriter, readJournal, type JournalEntry } from './journal.js'
 import { acquireLock, type LockHandle } from './lock.js'
 import { ensureDir, ensurePrivateFile } from './private-file.js'
+import { exchangeJson } from './exchange-json.js'
 import { exchangeText, SessionFile, type ExchangeText, type SessionDocument } from './session-file.js'
 import { sessionPaths, type SessionPaths } from './paths.js'
 
@@ -266,7 +267,7 @@ export class SessionWriter {
   /** The whole session as objects, journal included. Parses every exchange again: for inspection and tests, not for a hot path. */
   get session(): Session {
     const { head } = this.#db.data
-    return { ...head, exchanges: this.#allTexts().map((e) => JSON.parse(e.json) as Exchange) }
+    return { ...head, exchanges: this.#allTexts().map((e) => JSON.parse(e.json.toString()) as Exchange) }
   }
 
   get identities(): readonly Identity[] {
@@ -303,7 +304,7 @@ export class SessionWriter {
   append(exchange: Exchange): void {
     if (this.#closed) throw new Error(`session ${this.name} is closed; exchange ${exchange.seq} was not recorded`)
     if (!this.#journal) throw new Error(`session ${this.name} has no journal open; exchange ${exchange.seq} was not recorded`)
-    this.#journal.appendLine(exchangeLine(exchangeText(exchange).json))
+    this.#journal.appendLine(exchangeLine(exchangeJson(exchange)))
     this.#journaled.push(exchange.seq)
     if (exchange.seq >= this.#nextSeq) this.#nextSeq = exchange.seq + 1
   }
@@ -342,7 +343,7 @@ export class SessionWriter {
     const doc = this.#db.data
     const identitiesWritten = doc.head.identities.length
     doc.exchanges = mergeBySeq(this.#written, fresh)
-    // steno writes `.<name>.json.tmp` then renames it: creating it first with mode 0600 keeps the file private.
+    // SessionFile writes `.<name>.json.tmp` then renames it: one left by a crash is made owner-only first.
     ensurePrivateFile(join(dirname(this.paths.file), `.${basename(this.paths.file)}.tmp`))
     await this.#db.write()
     this.#written = doc.exchanges
@@ -360,7 +361,7 @@ export class SessionWriter {
     const next = new JournalWriter(this.paths.journal)
     this.#journal = next
     for (const identity of doc.head.identities.slice(identitiesWritten)) next.append({ t: 'identity', identity })
-    for (const json of late) next.appendLine(exchangeLine(json))
+    for (const json of late) next.appendLine(exchangeLine(json.toString()))
     next.flush()
     this.#journaled = lateSeqs
   }
