@@ -13,8 +13,11 @@ function taskset(args: string[]): string {
   return execFileSync('taskset', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
 }
 
-/** Pins this process (the load generator) to core 0 and each server (every thread) to core 1; `restore` undoes the first. */
-export function pinApart(serverPids: number[]): Pinning {
+/**
+ * Pins this process (the load generator) and `alongside` (say, an upstream it drives through the server) to core 0,
+ * and each server (every thread) to core 1; `restore` undoes it for this process.
+ */
+export function pinApart(serverPids: number[], alongside: number[] = []): Pinning {
   if (availableParallelism() < 2) return { note: 'not pinned: one core', restore: () => {} }
   let mask: string
   try {
@@ -23,9 +26,10 @@ export function pinApart(serverPids: number[]): Pinning {
     return { note: 'not pinned: no taskset (util-linux)', restore: () => {} }
   }
   taskset(['-p', '-c', '0', String(process.pid)])
+  for (const pid of alongside) taskset(['-a', '-p', '-c', '0', String(pid)])
   for (const pid of serverPids) taskset(['-a', '-p', '-c', '1', String(pid)])
   return {
-    note: 'load generator pinned to core 0, each server to core 1 (taskset)',
+    note: `load generator${alongside.length ? ' and upstream' : ''} pinned to core 0, ${serverPids.length > 1 ? 'each server' : 'the server'} to core 1 (taskset)`,
     restore: () => void (mask && taskset(['-p', mask, String(process.pid)])),
   }
 }
