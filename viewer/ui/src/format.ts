@@ -21,9 +21,15 @@ export function formatTime(iso: string): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`
 }
 
+/**
+ * Local date and time, `2026-11-25 03:31:05`: the same in every locale, and without `toLocaleString`, whose first
+ * call on a page loads the locale's data (~10 ms, measured on opening an exchange).
+ */
 export function formatDateTime(iso: string): string {
   const d = new Date(iso)
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString()
+  if (Number.isNaN(d.getTime())) return iso
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
 }
 
 /** Path and query of an absolute URL (the list shows the API path, not the host). */
