@@ -60,23 +60,39 @@ export function launchChromium(o: LaunchOptions): LaunchedBrowser {
   const executable = o.executable ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
   if (!existsSync(executable)) throw new BrowserNotFoundError(executable)
   const profileDir = mkdtempSync(join(tmpdir(), 'reltape-chromium-'))
-  const child = spawn(executable, chromiumArgs(o, profileDir), { stdio: 'ignore' })
+  // Its own process group, so that close() also ends the helper processes (renderers, zygote, crash handler),
+  // which otherwise can outlive the browser and write into the profile while it is being removed.
+  const child = spawn(executable, chromiumArgs(o, profileDir), { stdio: 'ignore', detached: true })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.once('error', () => undefined)
+  const running = () => child.exitCode === null && child.signalCode === null
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal)
+    } catch {
+      // the group is gone already
+    }
+  }
+  const within = (ms: number) => Promise.race([exited, new Promise((r) => setTimeout(r, ms))])
   return {
     process: child,
     profileDir,
     async close() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))])
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      if (running()) {
+        signalGroup('SIGTERM')
+        await within(3000)
       }
-      // Chromium's helper processes can still be writing for a moment after the browser exits.
-      try {
-        rmSync(profileDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
-      } catch {
-        // a profile left in the temp directory is harmless; the next launch makes a new one
+      // Whatever is left of the group (the browser if it ignored SIGTERM, helpers that outlived it) is killed.
+      signalGroup('SIGKILL')
+      if (running()) await within(2000)
+      // A helper still on its way out can put a file back: remove until the profile stays gone (about 2 s at most).
+      for (let attempt = 0; attempt < 20 && existsSync(profileDir); attempt++) {
+        try {
+          rmSync(profileDir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 })
+        } catch {
+          // retried below; a profile left in the temp directory is harmless, the next launch makes a new one
+        }
+        if (existsSync(profileDir)) await new Promise((r) => setTimeout(r, 100))
       }
     },
   }
