@@ -5,7 +5,6 @@
 import { brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, inflate, inflateRaw, inflateRawSync, inflateSync } from 'node:zlib'
 import { promisify } from 'node:util'
 import type { Body, MultipartPart } from '../model/session.js'
-import { rememberJsonText } from '../store/exchange-json.js'
 
 /** Below this size a body is decoded synchronously: cheaper than a trip through the thread pool. */
 const SYNC_DECODE_LIMIT = 256 * 1024
@@ -102,11 +101,7 @@ export function classifyBody(bytes: Buffer, contentType: string | undefined, opt
     if (text !== null) {
       try {
         const json: unknown = JSON.parse(text)
-        if (JSON.stringify(json) !== text) return { kind: 'json', json, raw: text, contentType: ct, size }
-        const body: Body = { kind: 'json', json, contentType: ct, size }
-        // The session's line splices this text in rather than serialising the value again.
-        rememberJsonText(body, text)
-        return body
+        return JSON.stringify(json) === text ? { kind: 'json', json, contentType: ct, size } : { kind: 'json', json, raw: text, contentType: ct, size }
       } catch {
         // Invalid JSON under a JSON content type: kept as the text it is.
         return { kind: 'text', text, contentType: ct, size }

@@ -11,7 +11,6 @@ import { open, readFile, rename } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { Adapter } from 'lowdb'
 import type { Exchange, Session } from '../model/session.js'
-import { exchangeJson } from './exchange-json.js'
 
 export type SessionHead = Omit<Session, 'exchanges'>
 
@@ -46,7 +45,7 @@ export function sessionFileChunks(doc: SessionDocument): Buffer[] {
 }
 
 export function exchangeText(exchange: Exchange): ExchangeText {
-  return { seq: exchange.seq, json: exchangeJson(exchange) }
+  return { seq: exchange.seq, json: JSON.stringify(exchange) }
 }
 
 export class SessionFile implements Adapter<SessionDocument> {

@@ -21,7 +21,6 @@ import type { SessionSummary } from '../model/summary.js'
 import { exchangeLine, JournalError, journaledExchangeTexts, JournalWriter, readJournal, type JournalEntry } from './journal.js'
 import { acquireLock, type LockHandle } from './lock.js'
 import { ensureDir, ensurePrivateFile } from './private-file.js'
-import { exchangeJson } from './exchange-json.js'
 import { exchangeText, SessionFile, type ExchangeText, type SessionDocument } from './session-file.js'
 import { sessionPaths, type SessionPaths } from './paths.js'
 
@@ -304,7 +303,7 @@ export class SessionWriter {
   append(exchange: Exchange): void {
     if (this.#closed) throw new Error(`session ${this.name} is closed; exchange ${exchange.seq} was not recorded`)
     if (!this.#journal) throw new Error(`session ${this.name} has no journal open; exchange ${exchange.seq} was not recorded`)
-    this.#journal.appendLine(exchangeLine(exchangeJson(exchange)))
+    this.#journal.appendLine(exchangeLine(JSON.stringify(exchange)))
     this.#journaled.push(exchange.seq)
     if (exchange.seq >= this.#nextSeq) this.#nextSeq = exchange.seq + 1
   }
@@ -319,16 +318,16 @@ export class SessionWriter {
   }
 
   /** The exchanges journaled so far (read back from the journal), as texts paired with their seqs. */
-  #journaledTexts(from = 0, to?: number): ExchangeText[] {
+  #journaledTexts(): ExchangeText[] {
     const journal = this.#journal
     if (!journal) return []
     journal.flush()
-    const texts = journaledExchangeTexts(journal.file, from, to ?? journal.size)
-    const seqs = this.#journaled.slice(0, texts.length)
-    if (from === 0 && texts.length !== this.#journaled.length)
+    const texts = journaledExchangeTexts(journal.file, 0, journal.size)
+    if (texts.length !== this.#journaled.length)
       throw new JournalError(journal.file, 0, `holds ${texts.length} exchanges where ${this.#journaled.length} were appended: was it changed by another process?`)
-    return texts.map((json, i) => ({ seq: seqs[i] as number, json }))
+    return texts.map((json, i) => ({ seq: this.#journaled[i] as number, json }))
   }
+
 
   #allTexts(): ExchangeText[] {
     return mergeBySeq(this.#written, this.#journaledTexts())

@@ -7,7 +7,6 @@ import { consoleLine } from '../recorder/console-line.js'
 import { exchangeErrorCode, passthroughErrorCode } from '../recorder/errors.js'
 import { TrafficFilter } from '../recorder/filter.js'
 import { redactExchange } from '../recorder/redact.js'
-import { exchangeJson } from '../store/exchange-json.js'
 
 const limits = { maxBody: 1024 * 1024 }
 
@@ -62,25 +61,6 @@ describe('bodies', () => {
     expect(parseMultipart(Buffer.from('garbage'), 'multipart/form-data; boundary=XyZ', limits)).toBeNull()
     // Not well formed: kept as bytes rather than lost.
     expect(classifyBody(Buffer.from('garbage'), 'multipart/form-data; boundary=XyZ', limits).kind).not.toBe('multipart')
-  })
-})
-
-describe('the exchange line', () => {
-  it('is exactly JSON.stringify of the exchange, with the JSON bodies the recorder classified spliced in as their text', () => {
-    const bodies = [
-      '{"OK":true,"Error":null,"Result":{"Id":11,"Text":"\\"body\\":0 and \\u00e9"},"Rels":{"Clients":[{"Id":11,"body":0}]}}',
-      '[1,2.5,"x",null,{"request":0,"response":0}]',
-      '"just a string"',
-      '{"OK": true}', // not canonical: kept with raw, serialised as usual
-    ]
-    for (const reqText of bodies) {
-      for (const resText of [...bodies, null]) {
-        const request = { method: 'POST', url: 'https://api.test/public/api/v1/x?body=0', httpVersion: '1.1', headers: [['X-Body', '"body":0']] as [string, string][], body: classifyBody(Buffer.from(reqText), 'application/json', limits), auth: null }
-        const response = resText === null ? null : { status: 200, statusText: 'OK', headers: [['Content-Type', 'application/json']] as [string, string][], body: classifyBody(Buffer.from(resText), 'application/json; charset=utf-8', limits), contentEncoding: null }
-        const exchange: Exchange = { seq: 7, id: 'id-"request":0', startedAt: '2026-11-25T00:00:00.000Z', durationMs: 1.5, request, response, error: null }
-        expect(exchangeJson(exchange)).toBe(JSON.stringify(exchange))
-      }
-    }
   })
 })
 
