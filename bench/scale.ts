@@ -28,7 +28,6 @@ export const scale: Scenario = {
     const children: BenchChild[] = []
     const rows: ResultRow[] = []
     const base = { scenario: 'scale' }
-    let restore = () => {}
     try {
       const up = await startNodeChild('upstream', { cert: env.upstreamCert.cert, key: env.upstreamCert.key })
       children.push(up.child)
@@ -39,9 +38,8 @@ export const scale: Scenario = {
         const rec = await startNodeChild('recorder', { home: env.home, dir: `${env.tmp}/sessions`, session: `bench-scale-${run}` })
         // The recorder gets a core of its own: its event loop then stalls for its own work (GC, a long turn), not
         // because the kernel gave its core to this load generator or the upstream (3 busy processes on 2 cores).
-        const pinning = pinApart([rec.child.pid as number], [up.child.pid as number])
-        restore = pinning.restore
         const dispatcher = new ProxyAgent({ uri: String(rec.ready.url), requestTls: { ca: [env.ca.cert] }, connections: 16, keepAliveTimeout: 60_000 })
+        const pinning = pinApart([rec.child.pid as number], [up.child.pid as number])
         try {
           let sent = 0
           const send = async (count: number, concurrency: number, path = API_PATH) => {
@@ -81,7 +79,7 @@ export const scale: Scenario = {
         } finally {
           await dispatcher.close()
           // Unpinned again: what follows runs in this process and its new children.
-          restore()
+          pinning.restore()
           await rec.child.kill()
         }
       }
@@ -133,7 +131,6 @@ export const scale: Scenario = {
       )
       return rows
     } finally {
-      restore()
       for (const c of children) await c.kill()
       await env.cleanup()
     }

@@ -25,11 +25,18 @@ export function pinApart(serverPids: number[], alongside: number[] = []): Pinnin
   } catch {
     return { note: 'not pinned: no taskset (util-linux)', restore: () => {} }
   }
-  taskset(['-p', '-c', '0', String(process.pid)])
-  for (const pid of alongside) taskset(['-a', '-p', '-c', '0', String(pid)])
-  for (const pid of serverPids) taskset(['-a', '-p', '-c', '1', String(pid)])
+  const restore = () => void (mask && taskset(['-p', mask, String(process.pid)]))
+  try {
+    taskset(['-p', '-c', '0', String(process.pid)])
+    for (const pid of alongside) taskset(['-a', '-p', '-c', '0', String(pid)])
+    for (const pid of serverPids) taskset(['-a', '-p', '-c', '1', String(pid)])
+  } catch (e) {
+    // Half pinned is worse than not pinned: this process gets its cores back before the error goes on.
+    restore()
+    throw e
+  }
   return {
     note: `load generator${alongside.length ? ' and upstream' : ''} pinned to core 0, ${serverPids.length > 1 ? 'each server' : 'the server'} to core 1 (taskset)`,
-    restore: () => void (mask && taskset(['-p', mask, String(process.pid)])),
+    restore,
   }
 }

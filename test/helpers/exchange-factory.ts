@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Exchange } from '../../model/session.js'
+import type { Exchange, RecordedResponse } from '../../model/session.js'
 
 export function makeExchange(seq: number, text = `message ${seq}`): Exchange {
   return {
@@ -30,6 +30,17 @@ export function makeExchange(seq: number, text = `message ${seq}`): Exchange {
       contentEncoding: 'gzip',
     },
     error: null,
+  }
+}
+
+/** A `200 OK` whose JSON body is `json`, as the recorder stores it (size: its compact text's length). */
+export function jsonResponse(json: unknown): RecordedResponse {
+  return {
+    status: 200,
+    statusText: 'OK',
+    headers: [['Content-Type', 'application/json; charset=utf-8']],
+    body: { kind: 'json', json, contentType: 'application/json; charset=utf-8', size: JSON.stringify(json).length },
+    contentEncoding: null,
   }
 }
 

@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SESSION_FORMAT, type Exchange, type Session } from '../../model/session.js'
 import { SessionStore, type SessionWriter } from '../../store/store.js'
+import { jsonResponse } from './exchange-factory.js'
 
 const T0 = Date.parse('2026-11-20T10:00:00.000Z')
 
@@ -20,7 +21,6 @@ export function makeExchange(seq: number, overrides: Partial<Exchange> = {}): Ex
         Result: [{ Id: seq, ChatId: 10, ClientId: 11, UserId: null, Text: `message ${seq}` }],
         Rels: { Clients: [{ Id: 11, Name: 'Ivan Petrov' }] },
       }
-  const text = JSON.stringify(json)
   const request = JSON.stringify({ ChatId: 10, Limit: 50 })
   return {
     seq,
@@ -35,13 +35,7 @@ export function makeExchange(seq: number, overrides: Partial<Exchange> = {}): Ex
       body: { kind: 'json', json: JSON.parse(request), contentType: 'application/json', size: request.length },
       auth: { via: 'cookie', identity: 'identity-1' },
     },
-    response: {
-      status: 200,
-      statusText: 'OK',
-      headers: [['Content-Type', 'application/json; charset=utf-8']],
-      body: { kind: 'json', json, contentType: 'application/json; charset=utf-8', size: text.length },
-      contentEncoding: null,
-    },
+    response: jsonResponse(json),
     error: null,
     ...overrides,
   }

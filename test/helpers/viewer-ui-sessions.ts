@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Exchange, Session } from '../../model/session.js'
 import { SESSION_FORMAT } from '../../model/session.js'
+import { jsonResponse } from './exchange-factory.js'
 
 /** One recorded call; every `errorEvery`-th answers an envelope error, so filters have something to find. */
 export function listExchange(seq: number, options: { errorEvery?: number; result?: unknown } = {}): Exchange {
@@ -10,7 +11,6 @@ export function listExchange(seq: number, options: { errorEvery?: number; result
   const json = failed
     ? { OK: false, Error: { Code: 'RATE_LIMITED', Message: `slow down (${seq})` }, Result: null }
     : { OK: true, Error: null, Result: options.result ?? [{ Id: seq, ClientId: 11, Text: `message ${seq}` }], Rels: { Clients: [{ Id: 11, Name: 'Ivan Petrov' }] } }
-  const text = JSON.stringify(json)
   return {
     seq,
     id: `gen-${seq}`,
@@ -27,13 +27,7 @@ export function listExchange(seq: number, options: { errorEvery?: number; result
       body: { kind: 'json', json: { LocalId: 1_500_000_000_000 + seq, Text: `message ${seq}` }, contentType: 'application/json', size: 48 },
       auth: { via: 'cookie', identity: seq % 2 ? 'identity-1' : 'identity-2' },
     },
-    response: {
-      status: 200,
-      statusText: 'OK',
-      headers: [['Content-Type', 'application/json; charset=utf-8']],
-      body: { kind: 'json', json, contentType: 'application/json; charset=utf-8', size: text.length },
-      contentEncoding: null,
-    },
+    response: jsonResponse(json),
     error: null,
   }
 }

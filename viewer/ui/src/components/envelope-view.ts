@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import type { Exchange } from '../../../../model/session.js'
 import { type Envelope, asEnvelope } from '../../../../model/envelope.js'
 import { type RelsConfig, RelsIndex } from '../../../../model/rels.js'
+import { afterPaint } from '../after-paint.js'
 import { formatSize } from '../format.js'
 import { type NodeRef, SELECT_EVENT, type SelectDetail } from '../nodes.js'
 import type { JsonTree } from './json-tree.js'
@@ -67,9 +68,9 @@ export class EnvelopeView extends LitElement {
   protected override updated(): void {
     if (this._graphShown || !this._index) return
     const index = this._index
-    requestAnimationFrame(() => setTimeout(() => {
+    afterPaint(() => {
       if (this._index === index) this._graphShown = true
-    }))
+    })
   }
 
   private _onSelect(d: SelectDetail): void {

@@ -4,6 +4,7 @@ import type { RelsConfig } from '../../../../model/rels.js'
 import { findToken, maskToken } from '../../../../model/auth.js'
 import { api, type SessionIdentity } from '../api.js'
 import { toCurl } from '../curl.js'
+import { afterPaint } from '../after-paint.js'
 import { formatDateTime, formatDuration, formatSize } from '../format.js'
 import { reportError } from '../report-error.js'
 import { TABS, type Tab, formatRoute, navigate, parseRoute } from '../route.js'
@@ -80,7 +81,7 @@ export class ExchangeView extends LitElement {
     if ((changed.has('_exchange' as keyof ExchangeView) && this._exchange) || (changed.has('_failed' as keyof ExchangeView) && this._failed)) {
       // Shown (its parts render in this frame): tell the session view, which holds back its list paging meanwhile.
       const seq = this.seq
-      requestAnimationFrame(() => setTimeout(() => this.dispatchEvent(new CustomEvent('exchange-settled', { detail: { seq }, bubbles: true, composed: true }))))
+      afterPaint(() => this.dispatchEvent(new CustomEvent('exchange-settled', { detail: { seq }, bubbles: true, composed: true })))
     }
   }
 
