@@ -99,6 +99,7 @@ export class RelsIndex {
   private readonly targetCache = new Map<string, string | null>()
   private readonly referenceCache = new Map<string, boolean>()
   private readonly backRefs = new Map<RelKey, Reference[]>()
+  private readonly singulars = new Map<string, string>()
 
   private constructor(
     private readonly rels: Record<string, RelObject[]>,
@@ -221,7 +222,9 @@ export class RelsIndex {
 
   /** A short label for chips: `Client #11 · Ivan Petrov`. */
   label(type: string, object: RelObject): string {
-    const head = `${singularize(type)} #${String(object.Id)}`
+    let singular = this.singulars.get(type)
+    if (singular === undefined) this.singulars.set(type, (singular = singularize(type)))
+    const head = `${singular} #${String(object.Id)}`
     for (const field of ['DisplayName', 'Name', 'Title', 'Subject', 'Text', 'Email', 'Login']) {
       const value = object[field]
       if (typeof value === 'string' && value.trim() !== '') {
@@ -235,11 +238,16 @@ export class RelsIndex {
   /** Walks a value without recursion (a deep body must not overflow the stack) and records each reference. */
   private collect(root: unknown, base: Site): void {
     // Paths are parent-linked so that a deep body costs O(size), not O(depth²); one is built only for a reference.
+    // This runs on every opening of an envelope, mostly before the JIT has warmed up: no per-object allocations.
     type Step = { value: unknown; parent: Step | null; key: string | number | null }
-    const pathOf = (step: Step, ...tail: (string | number)[]): (string | number)[] => {
-      const out: (string | number)[] = []
-      for (let s: Step | null = step; s !== null && s.key !== null; s = s.parent) out.push(s.key)
-      return [...base.path, ...out.reverse(), ...tail]
+    const pathOf = (step: Step, field: string, item?: number): (string | number)[] => {
+      const keys: (string | number)[] = []
+      for (let s: Step | null = step; s !== null && s.key !== null; s = s.parent) keys.push(s.key)
+      const out = base.path.slice()
+      for (let i = keys.length - 1; i >= 0; i--) out.push(keys[i] as string | number)
+      out.push(field)
+      if (item !== undefined) out.push(item)
+      return out
     }
     const stack: Step[] = [{ value: root, parent: null, key: null }]
     // Depth-first, children pushed in reverse so references come out in document order.
@@ -253,16 +261,23 @@ export class RelsIndex {
         continue
       }
       if (!isPlainObject(value)) continue
-      const children: Step[] = []
-      for (const [field, v] of Object.entries(value)) {
+      const first = stack.length
+      for (const field of Object.keys(value)) {
+        const v = value[field]
         if (this.isReference(field)) {
-          if (Array.isArray(v)) v.forEach((item, i) => isId(item) && this.record(base, pathOf(step, field, i), field, item))
-          else if (isId(v)) this.record(base, pathOf(step, field), field, v)
+          if (Array.isArray(v)) {
+            for (let i = 0; i < v.length; i++) if (isId(v[i])) this.record(base, pathOf(step, field, i), field, v[i])
+          } else if (isId(v)) this.record(base, pathOf(step, field), field, v)
         } else if (typeof v === 'object' && v !== null) {
-          children.push({ value: v, parent: step, key: field })
+          stack.push({ value: v, parent: step, key: field })
         }
       }
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as Step)
+      // The children were pushed in document order: reverse them in place, so the first is walked first.
+      for (let i = first, j = stack.length - 1; i < j; i++, j--) {
+        const t = stack[i] as Step
+        stack[i] = stack[j] as Step
+        stack[j] = t
+      }
     }
   }
 

@@ -2,9 +2,10 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import type { Exchange } from '../../../../model/session.js'
 import type { RelsConfig } from '../../../../model/rels.js'
 import { findToken, maskToken } from '../../../../model/auth.js'
-import { api, type SessionIdentity } from '../api.js'
+import type { SessionIdentity } from '../api.js'
 import { toCurl } from '../curl.js'
 import { afterPaint } from '../after-paint.js'
+import { cachedExchange, loadExchange } from '../exchange-loader.js'
 import { formatDateTime, formatDuration, formatSize } from '../format.js'
 import { reportError } from '../report-error.js'
 import { TABS, type Tab, formatRoute, navigate, parseRoute } from '../route.js'
@@ -12,10 +13,6 @@ import './envelope-view.js'
 import './body-view.js'
 import './headers-view.js'
 import './raw-view.js'
-
-/** Recently opened exchanges, so moving back and forth through the list does not refetch. */
-const cache = new Map<string, Exchange>()
-const CACHE_SIZE = 40
 
 const TAB_LABELS: Record<Tab, string> = { envelope: 'Envelope', request: 'Request', response: 'Response', headers: 'Headers', raw: 'Raw' }
 
@@ -48,7 +45,6 @@ export class ExchangeView extends LitElement {
   declare private _reveal: boolean
   declare private _curl: boolean
   declare private _copied: string | null
-  private _abort: AbortController | null = null
 
   constructor() {
     super()
@@ -72,11 +68,6 @@ export class ExchangeView extends LitElement {
     }
   }
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback()
-    this._abort?.abort()
-  }
-
   protected override updated(changed: PropertyValues<this>): void {
     if ((changed.has('_exchange' as keyof ExchangeView) && this._exchange) || (changed.has('_failed' as keyof ExchangeView) && this._failed)) {
       // Shown (its parts render in this frame): tell the session view, which holds back its list paging meanwhile.
@@ -86,26 +77,18 @@ export class ExchangeView extends LitElement {
   }
 
   private async _load(): Promise<void> {
-    this._abort?.abort()
-    const key = `${this.session}\u0000${this.seq}`
-    const hit = cache.get(key)
+    const { session, seq } = this
     this._failed = null
-    if (hit) {
-      this._exchange = hit
-      return
-    }
-    this._exchange = null
-    const abort = new AbortController()
-    this._abort = abort
+    this._exchange = cachedExchange(session, seq) ?? null
+    if (this._exchange) return
     try {
-      const x = await api.exchange(this.session, this.seq, abort.signal)
-      cache.set(key, x)
-      if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value as string)
-      if (!abort.signal.aborted) this._exchange = x
+      const x = await loadExchange(session, seq)
+      if (this.session === session && this.seq === seq) this._exchange = x
     } catch (err) {
-      if (abort.signal.aborted) return
+      // Cancelled because another exchange was asked for, or no longer the one shown: not a failure to report.
+      if ((err as Error).name === 'AbortError' || this.session !== session || this.seq !== seq) return
       this._failed = (err as Error).message
-      reportError(err, `exchange #${this.seq} of ${this.session}`)
+      reportError(err, `exchange #${seq} of ${session}`)
     }
   }
 

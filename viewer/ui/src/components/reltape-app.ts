@@ -1,6 +1,7 @@
 import { LitElement, css, html, type TemplateResult } from 'lit'
 import type { RelsConfig } from '../../../../model/rels.js'
 import { api } from '../api.js'
+import { loadExchange } from '../exchange-loader.js'
 import { reportError } from '../report-error.js'
 import { type Route, parseRoute } from '../route.js'
 import './session-list.js'
@@ -16,7 +17,12 @@ export class ReltapeApp extends LitElement {
 
   declare private _route: Route
   declare private _config: RelsConfig
-  private readonly _onHash = () => (this._route = parseRoute(location.hash))
+  private readonly _onHash = () => {
+    const route = parseRoute(location.hash)
+    // Asked for now, before anything renders: see exchange-loader.ts.
+    if (route.session !== null && route.seq !== null) loadExchange(route.session, route.seq).catch(() => {})
+    this._route = route
+  }
 
   constructor() {
     super()
