@@ -1,7 +1,7 @@
 /**
  * Viewer: headless Chromium (Debian's, driven by playwright-core) opens a 10,000-exchange session and an exchange
- * whose Rels hold 500 objects. Times are taken in this process, from the navigation to the element being
- * visible, so they include the round trips of the driver (a few milliseconds each).
+ * whose Rels hold 500 objects. Times are taken in the page, up to the first painted frame that shows the result
+ * (lib/page-timing.ts says why not through the driver).
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -17,9 +17,15 @@ import type { Scenario, ScenarioContext } from './lib/scenario.js'
 import { sendSupportExchange } from './lib/session-fixture.js'
 import { median, spread } from './lib/stats.js'
 import { benchHome } from './lib/tls.js'
+import { type DeepSelector, timeHashChange, watchFirstPaint } from './lib/page-timing.js'
 
 const SESSION = 'bench-viewer'
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+/** Where the measured elements live: inside these components' shadow roots. */
+const ROW: DeepSelector = { through: ['reltape-app', 'session-view', 'exchange-list'], select: '[data-testid=exchange-row]' }
+const ENVELOPE = ['reltape-app', 'session-view', 'exchange-view', 'envelope-view']
+const RELS_OBJECT: DeepSelector = { through: [...ENVELOPE, 'rels-panel'], select: '[data-testid=rels-object]' }
+const RESULT_TREE: DeepSelector = { through: ENVELOPE, select: '[data-testid=result-tree]' }
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 /** Writes the session: `total` send/support exchanges, the one at `relsSeq` answered by a 500-object Rels envelope. */
@@ -65,7 +71,7 @@ export const viewer: Scenario = {
   describe: 'headless Chromium: first rows of a 10,000-exchange session; an exchange with 500 Rels objects',
   async run(ctx) {
     const total = ctx.quick ? 2000 : 10_000
-    const reps = ctx.quick ? 2 : 5
+    const reps = ctx.quick ? 2 : 9
     const relsSeq = Math.floor(total / 2)
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
     const env = await benchHome('viewer')
@@ -82,8 +88,10 @@ export const viewer: Scenario = {
       const base = String(v.ready.url).replace(/\/$/, '')
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
 
+      // In the page (lib/page-timing.ts), and from this process through the driver, for comparison with earlier runs.
       const firstRows: number[] = []
       const openRels: number[] = []
+      const firstRowsDriver: number[] = []
       for (let i = 0; i < reps; i++) {
         // A new context each time: nothing cached in the browser, as on a first visit.
         const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
@@ -101,10 +109,12 @@ export const viewer: Scenario = {
           const t = request.timing()
           if (request.url().includes('/api/') && t.responseEnd > 0) api.push({ url: request.url().replace(base, ''), ms: t.responseEnd })
         })
+        const painted = await watchFirstPaint(page, ROW)
         const a = performance.now()
         await page.goto(`${base}/#/sessions/${SESSION}`)
         await page.locator('[data-testid=exchange-row]').first().waitFor({ state: 'visible', timeout: 60_000 })
-        firstRows.push(performance.now() - a)
+        firstRowsDriver.push(performance.now() - a)
+        firstRows.push(await painted.paintedAt())
         const slowest = (n: number) => [...api].sort((x, y) => y.ms - x.ms).slice(0, n).map((r) => `${r.url} ${r.ms.toFixed(0)} ms`).join(', ')
         const nav = JSON.parse(String(await page.evaluate(`JSON.stringify(performance.getEntriesByType('navigation')[0] ?? {})`))) as { domContentLoadedEventEnd?: number; loadEventEnd?: number }
         ctx.log(`  rep ${i + 1}: page DOMContentLoaded ${nav.domContentLoadedEventEnd?.toFixed(0)} ms, load ${nav.loadEventEnd?.toFixed(0)} ms; API calls before the first rows: ${api.length}; slowest: ${slowest(3)}`)
@@ -112,12 +122,10 @@ export const viewer: Scenario = {
         // With --profile, the first opening of the exchange is also traced: how much of it is style and layout.
         const tracing = cdp !== null
         if (tracing) await browser.startTracing(page, { categories: ['devtools.timeline'] })
-        const b = performance.now()
-        // A string, not a function: this project's Node typings have no DOM.
-        await page.evaluate(`location.hash = ${JSON.stringify(`#/sessions/${SESSION}/exchanges/${relsSeq}/envelope`)}`)
-        await page.locator('[data-testid=rels-object]').first().waitFor({ state: 'visible', timeout: 60_000 })
-        await page.locator('[data-testid=result-tree]').first().waitFor({ state: 'visible', timeout: 60_000 })
-        openRels.push(performance.now() - b)
+        const hash = `#/sessions/${SESSION}/exchanges/${relsSeq}/envelope`
+        const opened = await timeHashChange(page, hash, [RELS_OBJECT, RESULT_TREE], /\/exchanges\/\d+$/)
+        openRels.push(opened.ms)
+        ctx.log(`  rep ${i + 1}: the exchange request ran ${opened.fetch ? `${opened.fetch.start.toFixed(0)}–${opened.fetch.end.toFixed(0)} ms` : '(from cache?)'} after the hash change`)
         if (tracing) ctx.log(`  trace of the opening, main-thread time by kind: ${timelineSummary(await browser.stopTracing())}`)
         ctx.log(`  rep ${i + 1}: API calls while opening the exchange: ${slowest(3)}`)
         if (cdp) {
@@ -140,8 +148,9 @@ export const viewer: Scenario = {
       const rest = firstRows.slice(1)
       const rows: ResultRow[] = [
         { scenario: 'viewer', metric: `first rows of a ${total}-exchange session, first visit after start`, value: firstRows[0] ?? Number.NaN, unit: 'ms', baseline: null, ratio: null, note: 'right after startViewer: the session may still be parsing in the background' },
-        { scenario: 'viewer', metric: `first rows of a ${total}-exchange session`, value: median(rest), unit: 'ms', baseline: null, ratio: null, spread: spread(rest), target: '≤ 1000 ms', met: median(rest) <= 1000 },
-        { scenario: 'viewer', metric: 'open an exchange with 500 Rels objects', value: median(openRels), unit: 'ms', baseline: null, ratio: null, spread: spread(openRels), target: '≤ 300 ms', met: median(openRels) <= 300 },
+        { scenario: 'viewer', metric: `first rows of a ${total}-exchange session`, value: median(rest), unit: 'ms', baseline: null, ratio: null, spread: spread(rest), target: '≤ 1000 ms', met: median(rest) <= 1000, note: 'navigation start to the first painted frame with a row, timed in the page (lib/page-timing.ts)' },
+        { scenario: 'viewer', metric: `first rows of a ${total}-exchange session, seen through the driver`, value: median(firstRowsDriver.slice(1)), unit: 'ms', baseline: null, ratio: null, spread: spread(firstRowsDriver.slice(1)), note: 'page.goto to locator.waitFor in this process, as runs before 2026-11-25 measured: includes Playwright\'s polling back-off' },
+        { scenario: 'viewer', metric: 'open an exchange with 500 Rels objects', value: median(openRels), unit: 'ms', baseline: null, ratio: null, spread: spread(openRels), target: '≤ 300 ms', met: median(openRels) <= 300, note: 'hash change to the first painted frame showing a Rels object and the Result tree, timed in the page, while the list still pages in' },
         { scenario: 'viewer', metric: 'startViewer process start to ready (includes node start)', value: viewerStartMs, unit: 'ms', baseline: null, ratio: null },
       ]
       return rows

@@ -50,7 +50,8 @@ export const urls = {
   config: () => 'api/config',
 }
 
-async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+/** The response of a GET that succeeded; a failure is an ApiError with the server's code. The body is not read yet. */
+async function getOk(url: string, signal?: AbortSignal): Promise<Response> {
   let res: Response
   try {
     res = await fetch(url, { signal: signal ?? null, headers: { accept: 'application/json' } })
@@ -71,14 +72,23 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
     }
     throw new ApiError(code, message, res.status)
   }
-  return (await res.json()) as T
+  return res
 }
+
+async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  return (await (await getOk(url, signal)).json()) as T
+}
+
+/** A response whose JSON body is parsed only when asked: a caller can put the parsing off until it has time. */
+export type Deferred<T> = { json(): Promise<T> }
 
 export const api = {
   sessions: (signal?: AbortSignal) => getJson<SessionListItem[]>(urls.sessions(), signal),
   session: (name: string, signal?: AbortSignal) => getJson<SessionDetail>(urls.session(name), signal),
-  exchanges: (name: string, offset: number, limit: number, signal?: AbortSignal) =>
-    getJson<ExchangePage>(urls.exchanges(name, offset, limit), signal),
+  exchanges: async (name: string, offset: number, limit: number, signal?: AbortSignal): Promise<Deferred<ExchangePage>> => {
+    const res = await getOk(urls.exchanges(name, offset, limit), signal)
+    return { json: () => res.json() as Promise<ExchangePage> }
+  },
   exchange: (name: string, seq: number, signal?: AbortSignal) => getJson<Exchange>(urls.exchange(name, seq), signal),
   config: (signal?: AbortSignal) => getJson<RelsConfig>(urls.config(), signal),
 }

@@ -135,9 +135,11 @@ export class SessionView extends LitElement {
       let limit = FIRST_PAGE
       for (;;) {
         if (offset > 0) await this._opening
-        const page = await api.exchanges(name, offset, limit, abort.signal)
-        // A page that arrives while an exchange opens is added after it is shown.
+        const response = await api.exchanges(name, offset, limit, abort.signal)
+        // A page that arrives while an exchange opens is parsed and added after it is shown: parsing 1,000 rows
+        // takes the main thread for several milliseconds the opening needs.
         if (this._opening) await this._opening
+        const page = await response.json()
         if (abort.signal.aborted) return
         this._total = Math.max(page.total, this._total)
         this._add(page.items)
