@@ -27,6 +27,7 @@ export class SessionView extends LitElement {
     _total: { state: true },
     _detail: { state: true },
     _cursor: { state: true },
+    _listOpened: { state: true },
     _live: { state: true },
     _failed: { state: true },
   }
@@ -40,6 +41,8 @@ export class SessionView extends LitElement {
   declare private _total: number
   declare private _detail: SessionDetail | null
   declare private _cursor: number | null
+  /** The row the list marks as open: it follows `seq` once the exchange is shown (see _holdPaging). */
+  declare private _listOpened: number | null
   declare private _live: boolean
   declare private _failed: string | null
   private _seen = new Set<number>()
@@ -58,7 +61,6 @@ export class SessionView extends LitElement {
     if ((e as CustomEvent<{ seq: number }>).detail.seq !== this.seq) return
     this._opened?.()
     this._opening = null
-    this._opened = null
   }
 
   constructor() {
@@ -72,6 +74,7 @@ export class SessionView extends LitElement {
     this._total = 0
     this._detail = null
     this._cursor = null
+    this._listOpened = null
     this._live = false
     this._failed = null
   }
@@ -91,21 +94,31 @@ export class SessionView extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('name')) void this._load()
-    if (changed.has('seq') && this.seq !== null) {
-      this._cursor = this.seq
-      this._holdPaging()
+    if (changed.has('seq')) {
+      if (this.seq === null) this._listOpened = null
+      else this._holdPaging(this.seq)
     }
   }
 
-  /** Holds list paging back until the opened exchange is shown (or for 2 s at most, if it never says so). */
-  private _holdPaging(): void {
+  /**
+   * Until the opened exchange is shown (or for 2 s at most, if it never says so), the list waits: no paging, and
+   * its cursor and open row stay put. Moving them to a row far away re-renders every visible row; done after, the
+   * exchange shows ~40–60 ms sooner when the URL jumps across a 10,000-row list.
+   */
+  private _holdPaging(seq: number): void {
     this._opened?.()
     this._opening = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2000)
-      this._opened = () => {
+      const shown = () => {
         clearTimeout(timer)
+        this._opened = null
+        if (this.seq === seq) {
+          this._cursor = seq
+          this._listOpened = seq
+        }
         resolve()
       }
+      const timer = setTimeout(shown, 2000)
+      this._opened = shown
     })
   }
 
@@ -256,7 +269,7 @@ export class SessionView extends LitElement {
             <span class="counts" data-testid="counts">${rows.length === this._all.length ? `${this._all.length.toLocaleString()}` : `${rows.length.toLocaleString()} of ${this._all.length.toLocaleString()}`}${this._all.length < this._total ? ` (loading ${this._total.toLocaleString()})` : ''} · <span class=${errors ? 'errs' : ''}>${errors} ${errors === 1 ? 'error' : 'errors'}</span></span>
           </div>
           ${problems.length ? html`<div class="problem">${problems.join('; ')}</div>` : nothing}
-          <exchange-list .items=${rows} .cursor=${this._cursor} .opened=${this.seq} @exchange-open=${(e: CustomEvent<{ seq: number }>) => navigate({ seq: e.detail.seq })}></exchange-list>
+          <exchange-list .items=${rows} .cursor=${this._cursor} .opened=${this._listOpened} @exchange-open=${(e: CustomEvent<{ seq: number }>) => navigate({ seq: e.detail.seq })}></exchange-list>
         </div>
         <div class="right">
           ${this.seq !== null
