@@ -45,7 +45,10 @@ export const scale: Scenario = {
           const send = async (count: number, concurrency: number, path = API_PATH) => {
             const r = await runLoad({ dispatcher, origin, path, count, concurrency, body: sendSupportRequest, headers: HEADERS, first: sent, timeoutMs: 300_000 })
             sent += count
-            if (r.errors) throw new Error(`${r.errors} of ${count} requests through the recorder failed, first: ${r.firstError}`)
+            if (r.errors) {
+              const said = rec.child.stderr.trim()
+              throw new Error(`${r.errors} of ${count} requests through the recorder failed, first: ${r.firstError}${said ? `\nthe recorder's stderr ends with:\n${said.slice(-1500)}` : ''}`)
+            }
             return r
           }
           // A window is measured at concurrency 1: one exchange at a time, so CPU and latency belong to it alone.

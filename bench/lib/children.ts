@@ -30,12 +30,17 @@ export class BenchChild {
   #nextId = 1
   #waiting = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>()
   readonly exited: Promise<number | null>
+  /** The end of what the child wrote to stderr: its own account of a failure the parent only sees the effect of. */
+  #stderr = ''
 
   constructor(
     readonly name: string,
     readonly process: ChildProcess,
   ) {
     live.add(process)
+    process.stderr?.on('data', (d: Buffer) => {
+      this.#stderr = (this.#stderr + d.toString()).slice(-4000)
+    })
     this.exited = new Promise((resolve) => {
       process.once('exit', (code) => {
         live.delete(process)
@@ -50,6 +55,11 @@ export class BenchChild {
       this.#waiting.delete(m.id)
       w?.resolve(m)
     })
+  }
+
+  /** The last 4,000 characters the child wrote to stderr. */
+  get stderr(): string {
+    return this.#stderr
   }
 
   get pid(): number {

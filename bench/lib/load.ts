@@ -59,8 +59,8 @@ export async function runLoad(options: {
       const t0 = performance.now()
       try {
         const res = await request(`${origin}${path}`, { method: 'POST', dispatcher, headers, body: body(first + i) })
-        await res.body.arrayBuffer()
-        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode} for ${path}`)
+        const answer = await res.body.arrayBuffer()
+        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode} for ${path}: ${Buffer.from(answer).toString('utf8', 0, 300)}`)
         latenciesMs[i] = performance.now() - t0
       } catch (e) {
         errors++
