@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { saveResults, printTable, type ResultRow } from './lib/results.js'
 import type { Scenario } from './lib/scenario.js'
+import { capture } from './capture.js'
 import { recording } from './recording.js'
 import { replay } from './replay.js'
 import { scale } from './scale.js'
 import { viewer } from './viewer.js'
 
-const scenarios: Scenario[] = [recording, replay, scale, viewer]
+const scenarios: Scenario[] = [recording, capture, replay, scale, viewer]
 
 const { values } = parseArgs({
   options: {

@@ -15,9 +15,23 @@ const asyncDecoders: Record<string, (b: Buffer) => Promise<Buffer>> = {
   br: promisify(brotliDecompress),
   deflate: (b) => promisify(inflate)(b).catch(() => promisify(inflateRaw)(b)),
 }
+/** Output chunks are sized by the gzip trailer up to this: a trailer can lie, and must not make us allocate gigabytes. */
+const GZIP_SIZED_CHUNK_LIMIT = 1024 * 1024
+
+/**
+ * gunzip with its output buffer sized by the trailer's ISIZE (the decoded length, mod 2³²): zlib's default is a
+ * fresh 16 KiB buffer per call, whose allocation cost as much as the inflating of a 2 KB API answer (5.5 vs 11 µs
+ * per call, measured). A wrong or multi-member ISIZE only means more chunks, as with the default: never wrong output.
+ */
+function gunzipSized(b: Buffer): Buffer {
+  if (b.length < 18) return gunzipSync(b)
+  const isize = b.readUInt32LE(b.length - 4)
+  return gunzipSync(b, { chunkSize: Math.max(64, Math.min(isize + 1, GZIP_SIZED_CHUNK_LIMIT)) })
+}
+
 const syncDecoders: Record<string, (b: Buffer) => Buffer> = {
-  gzip: gunzipSync,
-  'x-gzip': gunzipSync,
+  gzip: gunzipSized,
+  'x-gzip': gunzipSized,
   br: brotliDecompressSync,
   deflate: (b) => {
     try {

@@ -44,6 +44,20 @@ describe('bodies', () => {
     expect((await decodeBody(text, 'zstd')).decodeError).toMatch(/unknown content-encoding/)
   })
 
+  it('decodes gzip whose size its trailer gives wrongly or not at all: larger than a chunk, two members, a lying trailer', async () => {
+    const large = Buffer.from(JSON.stringify({ Result: 'x'.repeat(100_000) }))
+    expect((await decodeBody(gzipSync(large), 'gzip')).bytes.equals(large)).toBe(true)
+    // Two gzip members back to back: the trailer only gives the last one's size.
+    const two = Buffer.concat([gzipSync('{"OK":'), gzipSync('true}')])
+    expect((await decodeBody(two, 'gzip')).bytes.toString()).toBe('{"OK":true}')
+    // A trailer claiming 4 GiB: decoding is not sized by it, and zlib's own length check reports the lie.
+    const lying = gzipSync(large)
+    lying.writeUInt32LE(0xffffffff, lying.length - 4)
+    const lied = await decodeBody(lying, 'gzip')
+    expect(lied.decodeError).toMatch(/could not decode gzip/)
+    expect(lied.bytes.equals(lying)).toBe(true)
+  })
+
   it('splits multipart into parts with names, filenames, types and exact bytes', () => {
     const bytes = Buffer.from([0, 1, 2, 255, 13, 10, 45, 45])
     const body = Buffer.concat([
