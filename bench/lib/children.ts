@@ -10,7 +10,7 @@ import { compiledChild } from './compile.js'
 const live = new Set<ChildProcess>()
 
 /** The children that run reltape's code (and its floor): the ones worth a CPU profile. */
-const PROFILED = new Set(['recorder', 'replay', 'viewer', 'mockttp-bare', 'fastify-floor'])
+const PROFILED = new Set(['capture', 'recorder', 'replay', 'viewer', 'mockttp-bare', 'fastify-floor'])
 
 function killAll(): void {
   for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
