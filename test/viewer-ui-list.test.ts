@@ -47,6 +47,23 @@ describe('viewer UI: lists', { timeout: 90_000 }, () => {
     await page.close()
   })
 
+  it('warms up the exchange view out of sight once the first rows show: nothing fetched for it, nothing left behind', async () => {
+    const { page, problems } = await newPage(browser)
+    const requested: string[] = []
+    page.on('request', (r) => requested.push(decodeURIComponent(r.url())))
+    // Watch the document's own children from the first script on: the stand-in lives there, briefly.
+    await page.addInitScript(`new MutationObserver((records) => { for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1 && n.querySelector && n.querySelector('exchange-view')) window.__standIn = { hidden: getComputedStyle(n).visibility, ariaHidden: n.getAttribute('aria-hidden') } }).observe(document, { childList: true, subtree: true })`)
+    await page.goto(`${viewer.url}#/sessions/example`)
+    await poll(() => page.locator('[data-testid=exchange-row]').count()).toBe(11)
+    await poll(() => page.evaluate('window.__standIn ?? null')).toEqual({ hidden: 'hidden', ariaHidden: 'true' })
+    // Removed after its frames; the page shows no exchange until one is opened.
+    await poll(() => page.evaluate('document.body.querySelectorAll(":scope > div > exchange-view").length')).toBe(0)
+    expect(await page.locator('exchange-view').count()).toBe(0)
+    expect(requested.filter((u) => u.includes('prewarm') || u.includes('\u0000'))).toEqual([])
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   it('filters ok:false to the envelope errors and transport failures, and keeps the filter in the link', async () => {
     const { page, problems } = await newPage(browser)
     await page.goto(`${viewer.url}#/sessions/example`)

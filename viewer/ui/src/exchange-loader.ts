@@ -15,6 +15,11 @@ let inFlight: { key: string; promise: Promise<Exchange>; abort: AbortController 
 
 const keyOf = (session: string, seq: number) => `${session}\u0000${seq}`
 
+/** Puts an exchange in the cache as if it had been loaded (the prewarm's stand-in exchange: see prewarm.ts). */
+export function primeExchange(session: string, exchange: Exchange): void {
+  cache.set(keyOf(session, exchange.seq), exchange)
+}
+
 /** The exchange if it is already loaded: the pane shows it in the same frame, with no loading state. */
 export function cachedExchange(session: string, seq: number): Exchange | undefined {
   return cache.get(keyOf(session, seq))
