@@ -53,7 +53,8 @@ export async function uiBundle(): Promise<string> {
   await promisify(execFile)(
     join(ROOT, 'node_modules/.bin/vite'),
     ['build', '--config', join(ROOT, 'viewer/ui/vite.config.ts'), '--outDir', building, '--emptyOutDir', '--logLevel', 'error'],
-    { cwd: ROOT, timeout: 120_000 },
+    // NODE_ENV is `test` under vitest, which makes Vite pick Lit's development build: test what users get.
+    { cwd: ROOT, timeout: 120_000, env: { ...process.env, NODE_ENV: 'production' } },
   )
   try {
     await rename(building, dir)
