@@ -1,4 +1,5 @@
 /** The CLI as a user meets it: help, version, listing sessions, and exit codes that scripts can rely on. */
+import { execFileSync } from 'node:child_process'
 import { copyFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -17,6 +18,12 @@ describe('the reltape CLI', () => {
     const sub = runCli(['sessions', '--help'])
     expect(sub.code).toBe(0)
     expect(sub.stdout).toContain('--json')
+  })
+
+  it('runs as `npx reltape` runs it on a fresh clone: the built bin is executed itself, through its #! line', () => {
+    // npm links no bin for the project itself, so npx executes the file: it must carry the executable bit.
+    const bin = join(import.meta.dirname, '..', 'dist', 'bin', 'reltape.js')
+    expect(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()).toBe(pkg.version)
   })
 
   it('answers a usage error with one line and exit code 2', () => {
