@@ -46,6 +46,12 @@ const STAND_IN: Exchange = {
 
 let done = false
 
+/** Runs `fn` when the page is idle (within 3 s); Safari has no requestIdleCallback, so there a short timer stands in. */
+export function whenIdle(fn: () => void): void {
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(fn, { timeout: 3000 })
+  else setTimeout(fn, 200)
+}
+
 /** Draws the stand-in exchange once, out of sight, in `host`; removes it after the frame that lays it out. */
 export function prewarmExchangeView(host: HTMLElement | ShadowRoot): void {
   if (done) return

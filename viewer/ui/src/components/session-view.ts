@@ -3,7 +3,7 @@ import type { ExchangeSummary } from '../../../../model/summary.js'
 import type { RelsConfig } from '../../../../model/rels.js'
 import { api, urls, type SessionDetail } from '../api.js'
 import { compileFilter, isError, parseFilter } from '../filter.js'
-import { prewarmExchangeView } from '../prewarm.js'
+import { prewarmExchangeView, whenIdle } from '../prewarm.js'
 import { reportError } from '../report-error.js'
 import { type Tab, navigate } from '../route.js'
 import './exchange-list.js'
@@ -159,7 +159,7 @@ export class SessionView extends LitElement {
         this._add(page.items)
         // Once the first rows are up, while the user reads them, the exchange view is warmed up (see prewarm.ts);
         // an exchange already being opened does that itself.
-        if (offset === 0) requestIdleCallback(() => this.seq === null && prewarmExchangeView(document.body), { timeout: 3000 })
+        if (offset === 0) whenIdle(() => this.seq === null && prewarmExchangeView(document.body))
         offset += page.items.length
         if (page.items.length === 0 || offset >= page.total) break
         limit = PAGE
