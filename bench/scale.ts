@@ -10,13 +10,15 @@ import { BenchChild, startNodeChild } from './lib/children.js'
 import { appendCost } from './lib/append-cost.js'
 import { cpuNs, rssBytes } from './lib/cpu.js'
 import { API_PATH, RELS_PATH, sendSupportRequest, TOKEN } from './lib/envelope.js'
-import { runLoad } from './lib/load.js'
+import { runLoad, type LoadResult } from './lib/load.js'
 import type { ResultRow } from './lib/results.js'
 import type { Scenario } from './lib/scenario.js'
 import { median, percentile, spread } from './lib/stats.js'
 import { benchHome } from './lib/tls.js'
 
 const HEADERS = { cookie: `client-session=${TOKEN}`, origin: 'http://dev.iqstore.ru' }
+
+type Send = (count: number, concurrency: number, path?: string) => Promise<LoadResult>
 
 export const scale: Scenario = {
   name: 'scale',
@@ -33,10 +35,16 @@ export const scale: Scenario = {
       children.push(up.child)
       const origin = String(up.ready.url)
 
-      /** Sends through a proxy child, counting what was sent; a failure says what the child wrote to stderr. */
-      const sender = (child: BenchChild, dispatcher: ProxyAgent, what: string) => {
+      /**
+       * Drives a proxy child that has a core of its own: its event loop then stalls for its own work (GC, a long
+       * turn), not because the kernel gave its core to this load generator or the upstream (3 busy processes on 2
+       * cores). `send` counts what was sent; a failure says what the child wrote to stderr. The child is stopped after.
+       */
+      const throughProxy = async <T>(child: BenchChild, url: string, what: string, drive: (p: { send: Send; sent: () => number; pinned: string }) => Promise<T>): Promise<T> => {
+        const dispatcher = new ProxyAgent({ uri: url, requestTls: { ca: [env.ca.cert] }, connections: 16, keepAliveTimeout: 60_000 })
+        const pinning = pinApart([child.pid], [up.child.pid])
         let sent = 0
-        const send = async (count: number, concurrency: number, path = API_PATH) => {
+        const send: Send = async (count, concurrency, path = API_PATH) => {
           const r = await runLoad({ dispatcher, origin, path, count, concurrency, body: sendSupportRequest, headers: HEADERS, first: sent, timeoutMs: 300_000 })
           sent += count
           if (r.errors) {
@@ -45,12 +53,19 @@ export const scale: Scenario = {
           }
           return r
         }
-        return { send, sent: () => sent }
+        try {
+          return await drive({ send, sent: () => sent, pinned: pinning.note })
+        } finally {
+          await dispatcher.close()
+          // Unpinned again: what follows runs in this process and its new children.
+          pinning.restore()
+          await child.kill()
+        }
       }
       // Between the two measured windows (concurrency 1), the bulk at concurrency 16, with one exchange whose Rels hold
       // 500 objects halfway (the viewer benchmark opens one like it).
       const middle = total - 100 - 2 * window - 1
-      const bulk = async (send: ReturnType<typeof sender>['send']) => {
+      const bulk = async (send: Send) => {
         await send(Math.floor(middle / 2), 16)
         await send(1, 1, RELS_PATH)
         await send(Math.ceil(middle / 2), 16)
@@ -59,12 +74,7 @@ export const scale: Scenario = {
       /** One recorder, one session of `total` exchanges: its windows, stalls, memory and stop. */
       const recordOnce = async (run: number) => {
         const rec = await startNodeChild('recorder', { home: env.home, dir: `${env.tmp}/sessions`, session: `bench-scale-${run}` })
-        // The recorder gets a core of its own: its event loop then stalls for its own work (GC, a long turn), not
-        // because the kernel gave its core to this load generator or the upstream (3 busy processes on 2 cores).
-        const dispatcher = new ProxyAgent({ uri: String(rec.ready.url), requestTls: { ca: [env.ca.cert] }, connections: 16, keepAliveTimeout: 60_000 })
-        const pinning = pinApart([rec.child.pid as number], [up.child.pid as number])
-        try {
-          const { send, sent } = sender(rec.child, dispatcher, 'the recorder')
+        return throughProxy(rec.child, String(rec.ready.url), 'the recorder', async ({ send, sent, pinned }) => {
           // A window is measured at concurrency 1: one exchange at a time, so CPU and latency belong to it alone.
           const measureWindow = async () => {
             const before = cpuNs(rec.child.pid)
@@ -87,14 +97,9 @@ export const scale: Scenario = {
           const rss = rssBytes(rec.child.pid)
           const stopped = await rec.child.ask('stop', {}, 300_000)
           const summary = stopped.summary as { exchanges: number; sessionFile: string }
-          ctx.log(`  run ${run}: ${pinning.note}; recorded ${summary.exchanges} exchanges in ${(recordMs / 1000).toFixed(1)} s, largest stall ${Number(stats.eldMaxMs).toFixed(1)} ms (first 100: ${Number(startup.eldMaxMs).toFixed(1)} ms), stop ${Number(stopped.stopMs).toFixed(0)} ms`)
-          return { pinned: pinning.note, sent: sent(), idleRss, startup, early, late, recordMs, stats, rss, stopMs: Number(stopped.stopMs), exchanges: summary.exchanges, sessionFile: String(stopped.sessionFile ?? summary.sessionFile) }
-        } finally {
-          await dispatcher.close()
-          // Unpinned again: what follows runs in this process and its new children.
-          pinning.restore()
-          await rec.child.kill()
-        }
+          ctx.log(`  run ${run}: ${pinned}; recorded ${summary.exchanges} exchanges in ${(recordMs / 1000).toFixed(1)} s, largest stall ${Number(stats.eldMaxMs).toFixed(1)} ms (first 100: ${Number(startup.eldMaxMs).toFixed(1)} ms), stop ${Number(stopped.stopMs).toFixed(0)} ms`)
+          return { pinned, sent: sent(), idleRss, startup, early, late, recordMs, stats, rss, stopMs: Number(stopped.stopMs), exchanges: summary.exchanges, sessionFile: String(stopped.sessionFile ?? summary.sessionFile) }
+        })
       }
 
       /**
@@ -103,10 +108,7 @@ export const scale: Scenario = {
        */
       const floorOnce = async (run: number) => {
         const bare = await startNodeChild('mockttp-bare', { home: env.home }, { env: { NODE_EXTRA_CA_CERTS: env.ca.certPath } })
-        const dispatcher = new ProxyAgent({ uri: String(bare.ready.url), requestTls: { ca: [env.ca.cert] }, connections: 16, keepAliveTimeout: 60_000 })
-        const pinning = pinApart([bare.child.pid as number], [up.child.pid as number])
-        try {
-          const { send } = sender(bare.child, dispatcher, 'mockttp bare')
+        return throughProxy(bare.child, String(bare.ready.url), 'mockttp bare', async ({ send }) => {
           await send(100, 1)
           await bare.child.ask('resetEventLoop')
           await send(window, 1)
@@ -115,11 +117,7 @@ export const scale: Scenario = {
           const stats = await bare.child.ask('stats')
           ctx.log(`  run ${run}, mockttp bare: largest stall ${Number(stats.eldMaxMs).toFixed(1)} ms`)
           return stats
-        } finally {
-          await dispatcher.close()
-          pinning.restore()
-          await bare.child.kill()
-        }
+        })
       }
 
       const runs: Awaited<ReturnType<typeof recordOnce>>[] = []

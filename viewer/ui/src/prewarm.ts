@@ -46,25 +46,27 @@ const STAND_IN: Exchange = {
 
 let done = false
 
-/** Runs `fn` when the page is idle (within 3 s); Safari has no requestIdleCallback, so there a short timer stands in. */
-export function whenIdle(fn: () => void): void {
-  if (typeof requestIdleCallback === 'function') requestIdleCallback(fn, { timeout: 3000 })
-  else setTimeout(fn, 200)
-}
-
-/** Draws the stand-in exchange once, out of sight, in `host`; removes it after the frame that lays it out. */
-export function prewarmExchangeView(host: HTMLElement | ShadowRoot): void {
-  if (done) return
-  done = true
-  primeExchange(SESSION, STAND_IN)
-  const box = document.createElement('div')
-  box.setAttribute('aria-hidden', 'true')
-  box.style.cssText = 'position:fixed;left:-10000px;top:0;width:900px;height:600px;visibility:hidden;pointer-events:none;contain:strict'
-  const view = document.createElement('exchange-view')
-  view.session = SESSION
-  view.seq = STAND_IN.seq
-  box.append(view)
-  host.append(box)
-  // Two frames: the envelope first, its Rels graph the frame after.
-  afterPaint(() => afterPaint(() => box.remove()))
+/**
+ * Once per page, in idle time (within 3 s), draws the stand-in exchange out of sight if `wanted()` still says so, and
+ * removes it after the frames that lay it out. It goes in document.body, outside the session view, so that its
+ * `exchange-settled` never reaches the session view's paging. Safari has no requestIdleCallback: a timer stands in.
+ */
+export function prewarmWhenIdle(wanted: () => boolean): void {
+  const run = () => {
+    if (done || !wanted()) return
+    done = true
+    primeExchange(SESSION, STAND_IN)
+    const box = document.createElement('div')
+    box.setAttribute('aria-hidden', 'true')
+    box.style.cssText = 'position:fixed;left:-10000px;top:0;width:900px;height:600px;visibility:hidden;pointer-events:none;contain:strict'
+    const view = document.createElement('exchange-view')
+    view.session = SESSION
+    view.seq = STAND_IN.seq
+    box.append(view)
+    document.body.append(box)
+    // Two frames: the envelope first, its Rels graph the frame after.
+    afterPaint(() => afterPaint(() => box.remove()))
+  }
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(run, { timeout: 3000 })
+  else setTimeout(run, 200)
 }

@@ -3,7 +3,7 @@ import type { ExchangeSummary } from '../../../../model/summary.js'
 import type { RelsConfig } from '../../../../model/rels.js'
 import { api, urls, type SessionDetail } from '../api.js'
 import { compileFilter, isError, parseFilter } from '../filter.js'
-import { prewarmExchangeView, whenIdle } from '../prewarm.js'
+import { prewarmWhenIdle } from '../prewarm.js'
 import { reportError } from '../report-error.js'
 import { type Tab, navigate } from '../route.js'
 import './exchange-list.js'
@@ -59,9 +59,7 @@ export class SessionView extends LitElement {
   private _opening: Promise<void> | null = null
   private _opened: (() => void) | null = null
   private readonly _onSettled = (e: Event) => {
-    if ((e as CustomEvent<{ seq: number }>).detail.seq !== this.seq) return
-    this._opened?.()
-    this._opening = null
+    if ((e as CustomEvent<{ seq: number }>).detail.seq === this.seq) this._opened?.()
   }
 
   constructor() {
@@ -112,6 +110,7 @@ export class SessionView extends LitElement {
       const shown = () => {
         clearTimeout(timer)
         this._opened = null
+        this._opening = null
         if (this.seq === seq) {
           this._cursor = seq
           this._listOpened = seq
@@ -159,7 +158,7 @@ export class SessionView extends LitElement {
         this._add(page.items)
         // Once the first rows are up, while the user reads them, the exchange view is warmed up (see prewarm.ts);
         // an exchange already being opened does that itself.
-        if (offset === 0) whenIdle(() => this.seq === null && prewarmExchangeView(document.body))
+        if (offset === 0) prewarmWhenIdle(() => this.seq === null)
         offset += page.items.length
         if (page.items.length === 0 || offset >= page.total) break
         limit = PAGE
