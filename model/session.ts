@@ -261,12 +261,14 @@ export function parseExchange(value: Json, where: string, path = 'exchange'): Ex
   return e as Exchange
 }
 
+/** A session without its exchanges: what the file holds around the `exchanges` array. */
+export type SessionHead = Omit<Session, 'exchanges'>
+
 /**
- * Validates a loaded session file and returns it typed.
- * @param where names the source in errors (usually the file path)
- * @throws SessionFormatError naming the file and the JSON path that is wrong
+ * Validates a session's head (everything but the exchanges) and returns it typed.
+ * @throws SessionFormatError naming the source and the JSON path that is wrong
  */
-export function parseSession(value: Json, where = 'session'): Session {
+export function parseSessionHead(value: Json, where = 'session'): SessionHead {
   const c = new Checker(where)
   const s = c.object(value, '$')
   if (s.format !== SESSION_FORMAT) {
@@ -286,7 +288,18 @@ export function parseSession(value: Json, where = 'session'): Session {
     c.string(o.tokenHash, `$.identities[${i}].tokenHash`)
     c.nullableString(o.label ?? null, `$.identities[${i}].label`)
   })
-  const exchanges = c.array(s.exchanges, '$.exchanges')
+  return s as SessionHead
+}
+
+/**
+ * Validates a loaded session (as one object: a session built in code, a small fixture) and returns it typed.
+ * @param where names the source in errors (usually the file path)
+ * @throws SessionFormatError naming the file and the JSON path that is wrong
+ */
+export function parseSession(value: Json, where = 'session'): Session {
+  parseSessionHead(value, where)
+  const s = value as Record<string, Json>
+  const exchanges = new Checker(where).array(s.exchanges, '$.exchanges')
   exchanges.forEach((e, i) => parseExchange(e, where, `$.exchanges[${i}]`))
   return s as Session
 }

@@ -1,4 +1,5 @@
 /** Replay's options: one typed object, defaults resolved once, validated, frozen. */
+import { DEFAULT_KEY_FIELDS } from '../store/request-key.js'
 import { parseFieldPath, type FieldPath, type MatchRules } from '../model/match.js'
 
 /** The rules a replay server applies (everything except where the session comes from and where it listens). */
@@ -50,7 +51,7 @@ export class ReplayOptionError extends Error {
   }
 }
 
-const DEFAULT_FIELDS = Object.freeze(['LocalId'])
+const DEFAULT_FIELDS = DEFAULT_KEY_FIELDS
 
 function paths(option: string, list: readonly string[]): FieldPath[] {
   return list.map((p) => {

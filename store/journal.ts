@@ -5,7 +5,8 @@
  * cost of an append does not depend on the session's size. What is written survives a SIGKILL: the kernel
  * holds it. `flush()` writes at once; the journal also flushes when the process exits.
  */
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
+import { ByteWindow } from './byte-window.js'
 import { parseExchange, type Exchange, type Identity } from '../model/session.js'
 import { ensurePrivateFile } from './private-file.js'
 
@@ -84,6 +85,12 @@ export class JournalWriter {
     this.#size += bytes.length
   }
 
+  /** Writes the pending lines and waits until the journal is on the disk itself (fsync), not only in the kernel. */
+  sync(): void {
+    this.flush()
+    if (this.#fd !== null) fsyncSync(this.#fd)
+  }
+
   close(): void {
     this.flush()
     if (this.#fd !== null) closeSync(this.#fd)
@@ -91,78 +98,74 @@ export class JournalWriter {
   }
 }
 
-/**
- * The exchange texts of the journal lines in bytes [from, to) of a journal this process writes, in file order, as
- * UTF-8 bytes, without decoding or parsing them (they are `exchangeLine`s: the text sits between a fixed prefix
- * and the closing brace).
- */
-export function journaledExchangeTexts(file: string, from: number, to: number): Buffer[] {
-  if (to <= from) return []
-  const fd = openSync(file, 'r')
-  const bytes = Buffer.allocUnsafe(to - from)
-  try {
-    let got = 0
-    while (got < bytes.length) {
-      const n = readSync(fd, bytes, got, bytes.length - got, from + got)
-      if (n === 0) throw new JournalError(file, 0, `ends at ${from + got} bytes; ${to} were written`)
-      got += n
-    }
-  } finally {
-    closeSync(fd)
-  }
-  const out: Buffer[] = []
-  const prefix = Buffer.from(EXCHANGE_PREFIX)
-  let start = 0
-  while (start < bytes.length) {
-    let end = bytes.indexOf(0x0a, start)
-    if (end < 0) end = bytes.length
-    // A line is `<prefix><exchange json>}`: what lies between is the exchange's own text.
-    if (end - start > prefix.length && bytes[end - 1] === 0x7d && bytes.subarray(start, start + prefix.length).equals(prefix)) out.push(bytes.subarray(start + prefix.length, end - 1))
-    start = end + 1
-  }
-  return out
+/** One journal line: where it is (for reading its exchange again later) and what it holds. */
+export type JournalLine = { offset: number; length: number; line: number; entry: JournalEntry }
+
+export type JournalScan = {
+  /** Just past the last complete line: where reading goes on when the journal grows. */
+  end: number
+  /** Complete lines read (counting from the line at `from`). */
+  lines: number
+  /** Bytes after the last newline: a line still being written, or one cut short by a crash. */
+  partial: boolean
+  /** The journal's first bytes (up to JOURNAL_HEAD_BYTES): tell a replaced journal from a grown one. */
+  head: Buffer
 }
 
-export type JournalContents = {
-  entries: JournalEntry[]
-  /** A last line cut short by a crash mid-write: it held no complete entry, so nothing is lost by skipping it. */
-  tornTail: boolean
-}
+export const JOURNAL_HEAD_BYTES = 256
 
 /**
- * Reads a journal. A missing file is an empty journal. A bad line in the middle is an error;
- * a cut-off last line (a write interrupted by a crash) is reported as `tornTail`.
+ * Reads a journal from byte `from` (a previous scan's `end`) a line at a time, calling `onLine` for each
+ * complete line, without ever holding the journal as one string. A bad complete line is a JournalError naming
+ * the file and the line; bytes after the last newline are left for the next scan (`partial`). Null when the
+ * journal does not exist.
  */
-export function readJournal(file: string): JournalContents {
-  let text: string
+export async function scanJournal(
+  file: string,
+  onLine: (line: JournalLine) => void | Promise<void>,
+  from = 0,
+  firstLine = 1,
+): Promise<JournalScan | null> {
+  const w = await ByteWindow.open(file, from)
+  if (!w) return null
+  let head = Buffer.alloc(0)
+  let lineNo = firstLine
+  let pos = 0
   try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], tornTail: false }
-    throw e
-  }
-  const lines = text.split('\n')
-  const endsClean = lines[lines.length - 1] === ''
-  if (endsClean) lines.pop()
-  const entries: JournalEntry[] = []
-  let tornTail = false
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!
-    if (line === '') continue
-    const isLast = i === lines.length - 1
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch (e) {
-      if (isLast && !endsClean) {
-        tornTail = true
-        break
+    for (;;) {
+      const nl = w.buf.indexOf(0x0a, pos)
+      if (nl < 0 || nl >= w.end) {
+        if (!(await w.more(pos))) break
+        pos = 0
+        continue
       }
-      throw new JournalError(file, i + 1, `not valid JSON (${(e as Error).message})`)
+      if (from === 0 && head.length === 0 && w.base === 0) head = Buffer.from(w.buf.subarray(0, Math.min(JOURNAL_HEAD_BYTES, w.end)))
+      const offset = w.base + pos
+      if (nl > pos) {
+        let value: unknown
+        try {
+          value = JSON.parse(w.buf.toString('utf8', pos, nl))
+        } catch (e) {
+          throw new JournalError(file, lineNo, `not valid JSON (${(e as Error).message})`)
+        }
+        await onLine({ offset, length: nl - pos, line: lineNo, entry: checkEntry(value, file, lineNo) })
+      }
+      lineNo++
+      pos = nl + 1
     }
-    entries.push(checkEntry(value, file, i + 1))
+    return { end: w.base + pos, lines: lineNo - firstLine, partial: w.end > pos, head }
+  } finally {
+    await w.close()
   }
-  return { entries, tornTail }
+}
+
+/** The exchange of a journal line read back by its span (a line reltape wrote: prefix, exchange, closing brace). */
+export function exchangeTextOfLine(line: Buffer): Buffer {
+  const prefix = Buffer.from(EXCHANGE_PREFIX)
+  if (line.length > prefix.length && line[line.length - 1] === 0x7d && line.subarray(0, prefix.length).equals(prefix))
+    return line.subarray(prefix.length, line.length - 1)
+  const value = JSON.parse(line.toString('utf8')) as { exchange?: unknown }
+  return Buffer.from(JSON.stringify(value.exchange))
 }
 
 function checkEntry(value: unknown, file: string, line: number): JournalEntry {

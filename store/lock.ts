@@ -41,6 +41,13 @@ function readLock(file: string): LockInfo | null {
   }
 }
 
+/** True when a lock file names a process that is still running (or one on another host, which cannot be checked). */
+export function lockIsLive(file: string): boolean {
+  const holder = readLock(file)
+  if (!holder) return false
+  return holder.host !== hostname() || isAlive(holder.pid)
+}
+
 /**
  * Takes the lock or throws SessionLockedError naming the holder.
  * @param warn told when a stale lock is taken over

@@ -1,6 +1,6 @@
 /** Where reltape keeps things on disk: the sessions directory and its home (the CA). */
 import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { checkSessionName } from '../model/session.js'
 
 /** The sessions directory: `--dir`, else `RELTAPE_DIR`, else `./sessions`. */
@@ -22,18 +22,21 @@ export class SessionNameError extends Error {
   }
 }
 
-export type SessionPaths = { name: string; file: string; journal: string; lock: string }
+/** The files of one session: the session, the journal of a recording under way, its lock, and its index (a cache). */
+export type SessionPaths = { name: string; file: string; journal: string; lock: string; index: string }
+
+/** The paths of the session whose file is `file` (`<dir>/<name>.json`). */
+export function pathsOfFile(file: string): SessionPaths {
+  const name = basename(file).replace(/\.json$/, '')
+  const dir = dirname(file)
+  return { name, file, journal: join(dir, `${name}.journal`), lock: join(dir, `${name}.lock`), index: join(dir, `.${name}.index`) }
+}
 
 /** The files of one session in a directory; refuses names with path segments. */
 export function sessionPaths(dir: string, name: string): SessionPaths {
   const problem = checkSessionName(name)
   if (problem) throw new SessionNameError(problem)
-  return {
-    name,
-    file: join(dir, `${name}.json`),
-    journal: join(dir, `${name}.journal`),
-    lock: join(dir, `${name}.lock`),
-  }
+  return pathsOfFile(join(dir, `${name}.json`))
 }
 
 /** A default session name from the local date and time, e.g. `2026-11-24_23-49-19`. */

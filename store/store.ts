@@ -1,45 +1,23 @@
 /**
- * Sessions on disk: list, read, create and append. A session is `<name>.json` (written by lowdb, atomically,
- * when the writer closes) plus `<name>.journal` (appended at once for each exchange). Readers see both.
+ * Sessions on disk: list, open for reading, open for writing. A session is `<name>.json` (one JSON document, one
+ * exchange per line) plus, while it is recorded, `<name>.journal` (a line per exchange, appended at once); its
+ * index `.<name>.index` is a cache of both. Readers see the file plus the journal; a journal whose recorder is
+ * gone is folded into the file by the first opener that can take the lock.
  */
-import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, statSync, unlinkSync } from 'node:fs'
-import { readFile, stat } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
-import { Low } from 'lowdb'
-import { identityAlias } from '../model/auth.js'
-import {
-  newSession,
-  parseSession,
-  SessionFormatError,
-  type Exchange,
-  type Identity,
-  type Recording,
-  type Session,
-} from '../model/session.js'
+import { existsSync, readdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { SessionFormatError, type Exchange, type Recording, type Session } from '../model/session.js'
 import type { SessionSummary } from '../model/summary.js'
-import { exchangeLine, JournalError, journaledExchangeTexts, JournalWriter, readJournal, type JournalEntry } from './journal.js'
-import { acquireLock, type LockHandle } from './lock.js'
-import { ensureDir, ensurePrivateFile } from './private-file.js'
-import { exchangeText, SessionFile, type ExchangeText, type SessionDocument } from './session-file.js'
-import { sessionPaths, type SessionPaths } from './paths.js'
+import { acquireLock, lockIsLive, type LockHandle } from './lock.js'
+import { pathsOfFile, sessionPaths, type SessionPaths } from './paths.js'
+import { ensureDir } from './private-file.js'
+import { SessionNotFoundError, SessionReader, summaryFromIndex } from './session-reader.js'
+import { SessionWriter } from './session-writer.js'
 
 export type { SessionSummary } from '../model/summary.js'
-
-export class SessionNotFoundError extends Error {
-  readonly code = 'SESSION_NOT_FOUND'
-  constructor(
-    readonly session: string,
-    readonly dir: string,
-    readonly available: string[],
-  ) {
-    super(
-      `no session ${JSON.stringify(session)} in ${dir}` +
-        (available.length ? `; sessions there: ${available.slice(0, 20).join(', ')}${available.length > 20 ? ', …' : ''}` : '; it holds no sessions'),
-    )
-    this.name = 'SessionNotFoundError'
-  }
-}
+export { SessionNotFoundError, SessionReader } from './session-reader.js'
+export { SessionWriter } from './session-writer.js'
+export { tokenHash } from './token-hash.js'
 
 /** Parses JSON text, or throws an error naming the file, the line and the column where it breaks. */
 export function parseJsonText(text: string, file: string): unknown {
@@ -57,11 +35,6 @@ export function parseJsonText(text: string, file: string): unknown {
   }
 }
 
-/** Short, stable hash of a token: tells identities apart without storing the token. */
-export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex').slice(0, 12)
-}
-
 /** True when an exchange's envelope says `OK: false`, or it failed in transport. */
 export function isErrorExchange(e: Exchange): boolean {
   if (e.error) return true
@@ -69,58 +42,21 @@ export function isErrorExchange(e: Exchange): boolean {
   return body?.kind === 'json' && typeof body.json === 'object' && body.json !== null && (body.json as { OK?: unknown }).OK === false
 }
 
-/** Merges journal entries into a session (skipping what the file already holds) and sorts by seq. */
-function merge(session: Session, entries: JournalEntry[]): Session {
-  if (entries.length === 0) return session
-  const ids = new Set(session.exchanges.map((e) => e.id))
-  const aliases = new Set(session.identities.map((i) => i.alias))
-  for (const entry of entries) {
-    if (entry.t === 'exchange') {
-      if (!ids.has(entry.exchange.id)) {
-        ids.add(entry.exchange.id)
-        session.exchanges.push(entry.exchange)
-      }
-    } else if (!aliases.has(entry.identity.alias)) {
-      aliases.add(entry.identity.alias)
-      session.identities.push(entry.identity)
-    }
-  }
-  session.exchanges.sort((a, b) => a.seq - b.seq)
-  return session
-}
-
-async function readSessionFile(file: string): Promise<Session | null> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw e
-  }
-  return parseSession(parseJsonText(text, file), file)
+/** Where a session name or a path to a session file points. */
+export function resolveSessionRef(dir: string, ref: string): SessionPaths {
+  if (ref.endsWith('.json') || ref.includes('/') || ref.includes('\\')) return pathsOfFile(resolve(ref))
+  return sessionPaths(dir, ref)
 }
 
 /**
- * Reads a session file plus its journal, without locking or changing either: what readers (viewer, replay) see.
- * A session with only a journal (its recorder crashed before the first close) is read too.
+ * Reads a whole session (file plus journal) into memory, without locking or changing it. For small sessions
+ * and tests; everything that may meet a large session reads it through `SessionReader` instead.
  */
 export async function readSessionFiles(paths: SessionPaths): Promise<Session> {
-  const fromFile = await readSessionFile(paths.file)
-  const { entries } = readJournal(paths.journal)
-  if (!fromFile && entries.length === 0 && !existsSync(paths.journal))
-    throw new SessionNotFoundError(paths.name, dirname(paths.file), [])
-  const session = fromFile ?? newSession(paths.name, { tool: 'unknown', mode: 'forward', upstream: null })
-  return merge(session, entries)
-}
-
-/** Where a session name or a path to a session file points. */
-export function resolveSessionRef(dir: string, ref: string): SessionPaths {
-  if (ref.endsWith('.json') || ref.includes('/') || ref.includes('\\')) {
-    const file = resolve(ref)
-    const name = basename(file).replace(/\.json$/, '')
-    return { name, file, journal: join(dirname(file), `${name}.journal`), lock: join(dirname(file), `${name}.lock`) }
-  }
-  return sessionPaths(dir, ref)
+  const reader = await SessionReader.open(paths, { saveIndex: false })
+  const exchanges: Exchange[] = []
+  for await (const e of reader.exchanges()) exchanges.push(e)
+  return { ...reader.head, exchanges }
 }
 
 export type OpenOptions = {
@@ -129,6 +65,8 @@ export type OpenOptions = {
   /** Told about stale locks taken over and torn journal lines. */
   warn?: (message: string) => void
 }
+
+const FOLDING: Recording = { tool: 'unknown', mode: 'forward', upstream: null }
 
 export class SessionStore {
   readonly dir: string
@@ -153,14 +91,56 @@ export class SessionStore {
     return sessionPaths(this.dir, name)
   }
 
-  /** Reads a session by name or file path (file plus journal); throws SessionNotFoundError listing what exists. */
-  async read(ref: string): Promise<Session> {
+  /** The paths of a session by name or file path; throws SessionNotFoundError listing what exists. */
+  existing(ref: string): SessionPaths {
     const paths = resolveSessionRef(this.dir, ref)
     if (!existsSync(paths.file) && !existsSync(paths.journal)) {
       const inDir = dirname(paths.file) === this.dir
       throw new SessionNotFoundError(ref, dirname(paths.file), inDir ? this.names() : [])
     }
+    return paths
+  }
+
+  /**
+   * Opens a session for reading, by name or file path. A journal left by a crash is folded in first when the
+   * lock can be taken (in a read-only directory it is read beside the file instead).
+   */
+  async reader(ref: string): Promise<SessionReader> {
+    const paths = this.existing(ref)
+    await this.foldAbandoned(paths)
+    return SessionReader.open(paths)
+  }
+
+  /** Reads a whole session into memory (see `readSessionFiles`). */
+  async read(ref: string): Promise<Session> {
+    const paths = this.existing(ref)
+    await this.foldAbandoned(paths)
     return readSessionFiles(paths)
+  }
+
+  /**
+   * Folds a journal whose recorder is gone into its session file, under the lock; true when it did. Nothing
+   * happens while a recorder holds the lock, or when the lock cannot be taken (a read-only directory).
+   */
+  async foldAbandoned(paths: SessionPaths, warn: (message: string) => void = () => {}): Promise<boolean> {
+    if (!existsSync(paths.journal) || lockIsLive(paths.lock)) return false
+    let lock: LockHandle
+    try {
+      lock = acquireLock(paths.lock, 'folding a journal left by a crash into its session', warn)
+    } catch {
+      return false
+    }
+    let writer: SessionWriter
+    try {
+      writer = await SessionWriter.start(paths, lock, FOLDING, warn)
+    } catch (e) {
+      lock.release()
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') return false
+      throw e
+    }
+    await writer.close()
+    return true
   }
 
   /** A summary of every session; one that cannot be read is listed with `invalid` set, not skipped. */
@@ -170,28 +150,22 @@ export class SessionStore {
     return out
   }
 
+  /** A session's summary: from its index alone when that is current, else by opening it (which writes the index). */
   async summary(name: string): Promise<SessionSummary> {
     const paths = this.paths(name)
-    const updatedAt = await latestMtime(paths)
     try {
-      const s = await readSessionFiles(paths)
-      return {
-        name,
-        file: paths.file,
-        exchanges: s.exchanges.length,
-        errors: s.exchanges.filter(isErrorExchange).length,
-        identities: s.identities.length,
-        createdAt: s.createdAt,
-        updatedAt,
-      }
+      const fast = await summaryFromIndex(paths)
+      if (fast) return fast
+      await this.foldAbandoned(paths)
+      return (await SessionReader.open(paths)).summary()
     } catch (e) {
-      return { name, file: paths.file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt, invalid: (e as Error).message }
+      return { name, file: paths.file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: null, invalid: (e as Error).message }
     }
   }
 
   /**
-   * Opens a session for writing, creating it if needed: takes the lock, merges a journal left by a crash
-   * (rewriting the file atomically), and returns a writer. A corrupt file is an error and stays untouched.
+   * Opens a session for writing, creating it if needed: takes the lock, folds a journal left by a crash, and
+   * returns the writer. A corrupt file is an error and stays untouched.
    */
   async open(name: string, options: OpenOptions): Promise<SessionWriter> {
     const warn = options.warn ?? ((m: string) => process.emitWarning(m))
@@ -199,192 +173,10 @@ export class SessionStore {
     ensureDir(this.dir)
     const lock = acquireLock(paths.lock, `recording (${options.recording.tool})`, warn)
     try {
-      const fromFile = await readSessionFile(paths.file)
-      const journal = readJournal(paths.journal)
-      if (journal.tornTail) warn(`${paths.journal}: the last line was cut short by a crash and holds no complete exchange; skipped`)
-      const session = merge(fromFile ?? newSession(name, options.recording), journal.entries)
-      const writer = new SessionWriter(paths, session, lock)
-      if (journal.entries.length > 0 || journal.tornTail || !fromFile) {
-        // Fold the crash's journal into the file before a new journal starts, so that nothing is read twice.
-        await writer.checkpoint()
-      }
-      writer.startJournal()
-      return writer
+      return await SessionWriter.start(paths, lock, options.recording, warn)
     } catch (e) {
       lock.release()
       throw e
     }
   }
-}
-
-async function latestMtime(paths: SessionPaths): Promise<string | null> {
-  let latest = 0
-  for (const f of [paths.file, paths.journal]) {
-    try {
-      latest = Math.max(latest, (await stat(f)).mtimeMs)
-    } catch {
-      // missing: not part of the session
-    }
-  }
-  return latest ? new Date(latest).toISOString() : null
-}
-
-/**
- * The one writer of a session. `append` journals an exchange (written before the event loop's next turn; the
- * cost is flat in the session's size); `close` writes the whole session atomically with lowdb
- * (`new Low(new SessionFile(…))`, never the JSONFilePreset, which keeps data in memory under NODE_ENV=test)
- * and removes the journal.
- * Exchanges recorded since the file was last written are not kept in memory: the journal holds them, and
- * `checkpoint` takes their text back from it. A recorder of 10,000 exchanges thus holds no 30 MB of strings for
- * the garbage collector to copy and compact (measured: a third of the recorder's own CPU per exchange).
- */
-export class SessionWriter {
-  readonly #db: Low<SessionDocument>
-  /** What the session file holds (as of the last checkpoint): exchange texts sorted by seq. */
-  #written: ExchangeText[]
-  /** Seqs of the exchanges journaled since, in journal order. */
-  #journaled: number[] = []
-  #journal: JournalWriter | null = null
-  #nextSeq: number
-  #byHash = new Map<string, Identity>()
-  #closed = false
-
-  constructor(
-    readonly paths: SessionPaths,
-    session: Session,
-    readonly lock: LockHandle,
-  ) {
-    const { exchanges, ...head } = session
-    this.#written = exchanges.map(exchangeText)
-    const doc: SessionDocument = { head, exchanges: this.#written }
-    this.#db = new Low<SessionDocument>(new SessionFile(paths.file), doc)
-    this.#db.data = doc
-    this.#nextSeq = exchanges.reduce((max, e) => Math.max(max, e.seq), 0) + 1
-    for (const id of head.identities) this.#byHash.set(id.tokenHash, id)
-  }
-
-  /** The whole session as objects, journal included. Parses every exchange again: for inspection and tests, not for a hot path. */
-  get session(): Session {
-    const { head } = this.#db.data
-    return { ...head, exchanges: this.#allTexts().map((e) => JSON.parse(e.json.toString()) as Exchange) }
-  }
-
-  get identities(): readonly Identity[] {
-    return this.#db.data.head.identities
-  }
-
-  get exchangeCount(): number {
-    return this.#written.length + this.#journaled.length
-  }
-
-  get name(): string {
-    return this.paths.name
-  }
-
-  /** Reserves the next seq: call when a request starts, so that seq follows request order. */
-  nextSeq(): number {
-    return this.#nextSeq++
-  }
-
-  /** The identity for a token, created (and journaled) on first sight. */
-  identityFor(token: string, label: string | null = null): Identity {
-    const hash = tokenHash(token)
-    let identity = this.#byHash.get(hash)
-    if (!identity) {
-      identity = { alias: identityAlias(this.#byHash.size + 1), tokenHash: hash, label }
-      this.#byHash.set(hash, identity)
-      this.#db.data.head.identities.push(identity)
-      this.#journal?.append({ t: 'identity', identity })
-    }
-    return identity
-  }
-
-  /** Records a finished exchange: journaled (on disk before the next turn of the event loop, or at `flush()`). */
-  append(exchange: Exchange): void {
-    if (this.#closed) throw new Error(`session ${this.name} is closed; exchange ${exchange.seq} was not recorded`)
-    if (!this.#journal) throw new Error(`session ${this.name} has no journal open; exchange ${exchange.seq} was not recorded`)
-    this.#journal.appendLine(exchangeLine(JSON.stringify(exchange)))
-    this.#journaled.push(exchange.seq)
-    if (exchange.seq >= this.#nextSeq) this.#nextSeq = exchange.seq + 1
-  }
-
-  /** Writes what was appended in this turn to the journal now. */
-  flush(): void {
-    this.#journal?.flush()
-  }
-
-  startJournal(): void {
-    this.#journal = new JournalWriter(this.paths.journal)
-  }
-
-  /** The exchanges journaled so far (read back from the journal), as texts paired with their seqs. */
-  #journaledTexts(): ExchangeText[] {
-    const journal = this.#journal
-    if (!journal) return []
-    journal.flush()
-    const texts = journaledExchangeTexts(journal.file, 0, journal.size)
-    if (texts.length !== this.#journaled.length)
-      throw new JournalError(journal.file, 0, `holds ${texts.length} exchanges where ${this.#journaled.length} were appended: was it changed by another process?`)
-    return texts.map((json, i) => ({ seq: this.#journaled[i] as number, json }))
-  }
-
-
-  #allTexts(): ExchangeText[] {
-    return mergeBySeq(this.#written, this.#journaledTexts())
-  }
-
-  /** Writes the whole session to its file atomically (lowdb: temporary file, then rename), mode 0600. */
-  async checkpoint(): Promise<void> {
-    const journal = this.#journal
-    const fresh = this.#journaledTexts()
-    const journaledBytes = journal?.size ?? 0
-    const journaledCount = this.#journaled.length
-    const doc = this.#db.data
-    const identitiesWritten = doc.head.identities.length
-    doc.exchanges = mergeBySeq(this.#written, fresh)
-    // SessionFile writes `.<name>.json.tmp` then renames it: one left by a crash is made owner-only first.
-    ensurePrivateFile(join(dirname(this.paths.file), `.${basename(this.paths.file)}.tmp`))
-    await this.#db.write()
-    this.#written = doc.exchanges
-    if (!journal) {
-      if (existsSync(this.paths.journal)) unlinkSync(this.paths.journal)
-      return
-    }
-    // The file now holds what was journaled when the write began. A fresh journal replaces the old one and
-    // carries what arrived during the write (this block is synchronous: no append can slip in between).
-    journal.flush()
-    const lateSeqs = this.#journaled.slice(journaledCount)
-    const late = journaledExchangeTexts(journal.file, journaledBytes, journal.size)
-    journal.close()
-    unlinkSync(this.paths.journal)
-    const next = new JournalWriter(this.paths.journal)
-    this.#journal = next
-    for (const identity of doc.head.identities.slice(identitiesWritten)) next.append({ t: 'identity', identity })
-    for (const json of late) next.appendLine(exchangeLine(json.toString()))
-    next.flush()
-    this.#journaled = lateSeqs
-  }
-
-  /** Writes the session, removes the journal and releases the lock. Safe to call twice. */
-  async close(): Promise<void> {
-    if (this.#closed) return
-    this.#closed = true
-    try {
-      await this.checkpoint()
-    } finally {
-      this.#journal?.close()
-      this.#journal = null
-      if (existsSync(this.paths.journal) && statSync(this.paths.journal).size === 0) unlinkSync(this.paths.journal)
-      this.lock.release()
-    }
-  }
-}
-
-/** Two lists of exchange texts as one, sorted by seq (each is mostly sorted already: seq follows request order). */
-function mergeBySeq(a: ExchangeText[], b: ExchangeText[]): ExchangeText[] {
-  const all = a.concat(b)
-  for (let i = 1; i < all.length; i++) {
-    if ((all[i - 1] as ExchangeText).seq > (all[i] as ExchangeText).seq) return all.sort((x, y) => x.seq - y.seq)
-  }
-  return all
 }

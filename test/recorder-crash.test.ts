@@ -71,12 +71,13 @@ describe('a recorder killed with SIGKILL mid-burst', () => {
     // The lock of the dead recorder is stale; opening the session folds its journal in.
     const warnings: string[] = []
     const writer = await new SessionStore(dir).open('crash', { recording: { tool: 'test', mode: 'forward', upstream: null }, warn: (m) => warnings.push(m) })
+    const { exchanges } = await writer.read()
     const recordedNs = new Set(
-      writer.session.exchanges.map((e) => (e.request.body.kind === 'json' ? (e.request.body.json as { N: number }).N : -1)),
+      exchanges.map((e) => (e.request.body.kind === 'json' ? (e.request.body.json as { N: number }).N : -1)),
     )
     const missing = [...answered].filter((n) => !recordedNs.has(n))
     expect(missing).toEqual([])
-    expect(new Set(writer.session.exchanges.map((e) => e.seq)).size).toBe(writer.session.exchanges.length)
+    expect(new Set(exchanges.map((e) => e.seq)).size).toBe(exchanges.length)
     expect(warnings.some((w) => w.includes('stale lock'))).toBe(true)
     await writer.close()
     expect(JSON.parse(await readFile(writer.paths.file, 'utf8')).exchanges.length).toBeGreaterThanOrEqual(ANSWERED)

@@ -1,0 +1,83 @@
+/**
+ * A window onto a file read front to back in chunks: what the session and journal scanners walk, so that no
+ * reader ever holds a whole session (or journal) in memory, let alone as one string. The window grows only as
+ * far as one line or one exchange needs, and bytes before the scanner's position are dropped as it moves on.
+ */
+import { open, type FileHandle } from 'node:fs/promises'
+
+/** Bytes read per chunk: small enough that parsing one chunk keeps the event loop free within a few ms. */
+export const CHUNK_BYTES = 1 << 20
+
+export class ByteWindow {
+  /** The bytes held: file bytes [base, base + end). */
+  buf: Buffer = Buffer.allocUnsafe(CHUNK_BYTES)
+  /** The file offset of buf[0]. */
+  base: number
+  /** How many bytes of buf are filled. */
+  end = 0
+  /** True once the file has no more bytes (as far as its size when this window was opened, or `until`). */
+  eof = false
+
+  private constructor(
+    readonly file: string,
+    private readonly handle: FileHandle,
+    from: number,
+    private readonly until: number,
+  ) {
+    this.base = from
+  }
+
+  /** Opens `file` at byte `from`, reading up to `until` (default: the size it has now). Null when it does not exist. */
+  static async open(file: string, from = 0, until?: number): Promise<ByteWindow | null> {
+    let handle: FileHandle
+    try {
+      handle = await open(file, 'r')
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw e
+    }
+    const size = until ?? (await handle.stat()).size
+    return new ByteWindow(file, handle, from, size)
+  }
+
+  /** The file offset just past the last byte held. */
+  get fileEnd(): number {
+    return this.base + this.end
+  }
+
+  /** The size the window reads up to. */
+  get limit(): number {
+    return this.until
+  }
+
+  /**
+   * Drops the bytes before buf index `keep`, then reads at least one more chunk (growing the buffer when what is
+   * kept fills it: one long line). Returns false at the end of the file.
+   */
+  async more(keep: number): Promise<boolean> {
+    if (this.eof || this.fileEnd >= this.until) {
+      // Nothing is dropped at the end: the caller's indexes into buf stay valid.
+      this.eof = true
+      return false
+    }
+    if (keep > 0) {
+      this.buf.copy(this.buf, 0, keep, this.end)
+      this.end -= keep
+      this.base += keep
+    }
+    if (this.buf.length - this.end < CHUNK_BYTES) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.end + CHUNK_BYTES))
+      this.buf.copy(bigger, 0, 0, this.end)
+      this.buf = bigger
+    }
+    const want = Math.min(this.buf.length - this.end, this.until - this.fileEnd)
+    const { bytesRead } = await this.handle.read(this.buf, this.end, want, this.fileEnd)
+    if (bytesRead === 0) throw new Error(`${this.file}: ends at byte ${this.fileEnd}, before the ${this.until} bytes it had when reading began (it was cut while being read)`)
+    this.end += bytesRead
+    return true
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close()
+  }
+}

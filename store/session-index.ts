@@ -1,0 +1,258 @@
+/**
+ * The index beside a session, `.<name>.index`: one line per exchange (its seq, where its JSON lies in the file or
+ * the journal, its list row, its replay key's digest), then a trailer line with the head, the counts, and the
+ * size, mtime and inode of the file and journal it was built from. It is a cache: it never holds a body, it is
+ * rebuilt when missing or stale, and deleting it loses nothing. Listing a session reads the trailer alone;
+ * opening one reads the rows, never the bodies.
+ */
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import { chmod, copyFile, open, rename, rm } from 'node:fs/promises'
+import type { Exchange, SessionHead } from '../model/session.js'
+import { summarize, type ExchangeSummary } from '../model/summary.js'
+import { ByteWindow } from './byte-window.js'
+import { PRIVATE_FILE_MODE } from './private-file.js'
+import { defaultKeyDigest } from './request-key.js'
+import type { FileLayout } from './session-scan.js'
+
+export const INDEX_FORMAT = 'reltape.index/1'
+/** Bumped whenever the key of a request or the row changes meaning: an index built by another version is rebuilt. */
+export const INDEX_REVISION = 1
+
+/** Where an exchange's JSON lies: in the session file (the exchange itself) or the journal (its whole line). */
+export const FROM_FILE = 0
+export const FROM_JOURNAL = 1
+export type RowSource = typeof FROM_FILE | typeof FROM_JOURNAL
+
+/** The recorded response carries `Access-Control-*` headers (replay answers preflights with them). */
+export const ROW_CORS = 1
+/** A body of the exchange was cut by the recorder's limit. */
+export const ROW_TRUNCATED = 2
+
+/** One exchange as the index and every reader hold it: its list row and where to read the rest. */
+export type SessionRow = {
+  summary: ExchangeSummary
+  src: RowSource
+  offset: number
+  length: number
+  /** The digest of its replay key under the default rules; null when replay must judge it itself. */
+  key: string | null
+  flags: number
+}
+
+export type FileStamp = { size: number; mtimeMs: number; ino: number }
+
+/** The session file as the index saw it: enough to read only what was appended since. */
+export type IndexedFile = {
+  stamp: FileStamp
+  layout: FileLayout
+  /** The bytes just before `layout.appendAt` (base64): an append keeps them, a rewrite does not. */
+  tail: string
+}
+
+/** The journal as the index saw it: read on from `end` while its inode and first bytes stay the same. */
+export type IndexedJournal = { ino: number; end: number; lines: number; head: string }
+
+export type IndexTrailer = {
+  index: typeof INDEX_FORMAT
+  revision: number
+  head: SessionHead
+  file: IndexedFile | null
+  journal: IndexedJournal | null
+  fileRows: number
+  /** Errors among the file's rows (the journal's are counted again on reading it). */
+  fileErrors: number
+  journalRows: number
+  /** Where the journal's rows start in the index: a writer that folded the journal replaces them from there. */
+  journalRowsAt: number
+  /** Exchanges, once the journal's are merged with the file's. */
+  exchanges: number
+  errors: number
+}
+
+/** True when an exchange's envelope says `OK: false`, or it failed in transport. */
+export function isErrorRow(summary: ExchangeSummary): boolean {
+  return summary.transportError !== null || summary.ok === false
+}
+
+export function rowOf(exchange: Exchange, src: RowSource, offset: number, length: number): SessionRow {
+  const response = exchange.response
+  let flags = 0
+  if (response?.headers.some(([n]) => /^access-control-/i.test(n))) flags |= ROW_CORS
+  if (response?.body.truncated || exchange.request.body.truncated) flags |= ROW_TRUNCATED
+  return { summary: summarize(exchange), src, offset, length, key: defaultKeyDigest(exchange), flags }
+}
+
+function encodeRow(r: SessionRow): string {
+  const s = r.summary
+  return JSON.stringify([
+    r.src, r.offset, r.length, r.key, r.flags,
+    s.seq, s.id, s.startedAt, s.method, s.path, s.host, s.status, s.ok, s.errorCode, s.transportError, s.identity,
+    s.durationMs, s.requestSize, s.responseSize, s.resultCount, s.relsTypes, s.contentType,
+  ])
+}
+
+function decodeRow(a: unknown[]): SessionRow {
+  const [src, offset, length, key, flags, seq, id, startedAt, method, path, host, status, ok, errorCode, transportError, identity, durationMs, requestSize, responseSize, resultCount, relsTypes, contentType] = a as [
+    RowSource, number, number, string | null, number, number, string, string, string, string, string, number | null, boolean | null,
+    string | null, string | null, string | null, number, number, number, number | null, string[], string | null,
+  ]
+  if (typeof seq !== 'number' || typeof offset !== 'number' || !Array.isArray(relsTypes)) throw new Error('not an index row')
+  return {
+    src, offset, length, key, flags,
+    summary: { seq, id, startedAt, method, path, host, status, ok, errorCode, transportError, identity, durationMs, requestSize, responseSize, resultCount, relsTypes, contentType },
+  }
+}
+
+/** The trailer of an index and where it starts, or null when there is no usable index (missing, torn, older). */
+export async function readIndexTrailer(file: string): Promise<{ trailer: IndexTrailer; at: number } | null> {
+  let handle
+  try {
+    handle = await open(file, 'r')
+  } catch {
+    return null
+  }
+  try {
+    const { size } = await handle.stat()
+    if (size < 2) return null
+    for (let span = Math.min(size, 64 * 1024); ; span = Math.min(size, span * 4)) {
+      const buf = Buffer.allocUnsafe(span)
+      await handle.read(buf, 0, span, size - span)
+      if (buf[span - 1] !== 0x0a) return null
+      const start = buf.lastIndexOf(0x0a, span - 2) + 1
+      if (start === 0 && span < size) continue
+      const trailer = JSON.parse(buf.toString('utf8', start, span - 1)) as IndexTrailer
+      if (trailer.index !== INDEX_FORMAT || trailer.revision !== INDEX_REVISION) return null
+      return { trailer, at: size - span + start }
+    }
+  } catch {
+    return null
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The rows of an index (file rows, then journal rows), read a line at a time; null when it is unusable. */
+export async function readIndexRows(file: string, trailerAt: number): Promise<SessionRow[] | null> {
+  const w = await ByteWindow.open(file, 0, trailerAt).catch(() => null)
+  if (!w) return null
+  const rows: SessionRow[] = []
+  let pos = 0
+  try {
+    for (;;) {
+      const nl = w.buf.indexOf(0x0a, pos)
+      if (nl < 0 || nl >= w.end) {
+        if (!(await w.more(pos))) break
+        pos = 0
+        continue
+      }
+      rows.push(decodeRow(JSON.parse(w.buf.toString('utf8', pos, nl)) as unknown[]))
+      pos = nl + 1
+    }
+    return pos === w.end ? rows : null
+  } catch {
+    return null
+  } finally {
+    await w.close()
+  }
+}
+
+/**
+ * Writes an index: a private temporary file renamed over the old one, so a reader sees the old index or the new,
+ * never half of one. Best effort: an index that cannot be written (a read-only directory) only makes the next
+ * opening slower, so failures are returned, not thrown.
+ */
+export async function writeIndex(file: string, rows: readonly SessionRow[], trailer: Omit<IndexTrailer, 'journalRowsAt'>): Promise<Error | null> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  let handle
+  try {
+    handle = await open(tmp, 'wx', PRIVATE_FILE_MODE)
+    let at = 0
+    const put = async (part: readonly SessionRow[]) => {
+      for (let i = 0; i < part.length; i += 2000) {
+        const { bytesWritten } = await handle!.write(part.slice(i, i + 2000).map(encodeRow).join('\n') + '\n')
+        at += bytesWritten
+      }
+    }
+    await put(rows.filter((r) => r.src === FROM_FILE))
+    const journalRowsAt = at
+    await put(rows.filter((r) => r.src === FROM_JOURNAL))
+    await handle.write(JSON.stringify({ ...trailer, journalRowsAt }) + '\n')
+    await handle.close()
+    handle = null
+    await rename(tmp, file)
+    return null
+  } catch (e) {
+    await handle?.close().catch(() => undefined)
+    await rm(tmp, { force: true }).catch(() => undefined)
+    return e as Error
+  }
+}
+
+/**
+ * After a writer appended exchanges to the session file: the index gets their rows in place of the journal's,
+ * without reading or re-encoding the rows it has (the file rows are copied as bytes). Only when the index was
+ * current for the file before the append; otherwise it is left for the next reader to rebuild.
+ */
+export async function appendFileRows(file: string, fileBefore: FileStamp, rows: readonly SessionRow[], now: { head: SessionHead; file: IndexedFile }): Promise<boolean> {
+  const found = await readIndexTrailer(file)
+  if (!found || !found.trailer.file || !sameFileStamp(found.trailer.file.stamp, fileBefore)) return false
+  const old = found.trailer
+  const newErrors = rows.reduce((n, r) => n + (isErrorRow(r.summary) ? 1 : 0), 0)
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    await copyFile(file, tmp, constants.COPYFILE_EXCL)
+    await chmod(tmp, PRIVATE_FILE_MODE)
+    const handle = await open(tmp, 'r+')
+    try {
+      await handle.truncate(old.journalRowsAt)
+      let at = old.journalRowsAt
+      for (let i = 0; i < rows.length; i += 2000) {
+        const { bytesWritten } = await handle.write(rows.slice(i, i + 2000).map(encodeRow).join('\n') + '\n', at)
+        at += bytesWritten
+      }
+      const fileRows = old.fileRows + rows.length
+      const fileErrors = old.fileErrors + newErrors
+      const trailer: IndexTrailer = {
+        index: INDEX_FORMAT,
+        revision: INDEX_REVISION,
+        head: now.head,
+        file: now.file,
+        journal: null,
+        fileRows,
+        fileErrors,
+        journalRows: 0,
+        journalRowsAt: at,
+        exchanges: fileRows,
+        errors: fileErrors,
+      }
+      await handle.write(JSON.stringify(trailer) + '\n', at)
+    } finally {
+      await handle.close()
+    }
+    await rename(tmp, file)
+    return true
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined)
+    return false
+  }
+}
+
+/** The bytes just before a file's append point, as the index keeps them to recognise an append. */
+export async function tailOf(file: string, layout: FileLayout): Promise<string> {
+  const from = Math.max(0, layout.appendAt - TAIL_BYTES)
+  const handle = await open(file, 'r')
+  try {
+    const buf = Buffer.alloc(layout.appendAt - from)
+    await handle.read(buf, 0, buf.length, from)
+    return buf.toString('base64')
+  } finally {
+    await handle.close()
+  }
+}
+
+const TAIL_BYTES = 32
+
+function sameFileStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
+}

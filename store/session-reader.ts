@@ -1,0 +1,503 @@
+/**
+ * The one session reader: a session file plus its journal, read a line (an exchange) at a time, kept as rows
+ * (list summary, replay key digest, byte offset) and never as bodies. Every part reads sessions through it:
+ * `reltape sessions`, replay, the viewer, the recorder when it continues a session.
+ *
+ * Opening costs what the index costs when the index is current; what was appended since (a recorder's stop, a
+ * growing journal) is read from where the index left off, and only a missing or replaced file is read whole.
+ * Any exchange is read again by its offset when it is asked for.
+ */
+import { closeSync, openSync, readSync } from 'node:fs'
+import { open, stat } from 'node:fs/promises'
+import { newSession, parseExchange, parseSessionHead, SessionFormatError, type Exchange, type Identity, type SessionHead } from '../model/session.js'
+import type { SessionSummary } from '../model/summary.js'
+import { ByteWindow } from './byte-window.js'
+import { exchangeTextOfLine, scanJournal, type JournalEntry } from './journal.js'
+import type { SessionPaths } from './paths.js'
+import {
+  FROM_FILE,
+  FROM_JOURNAL,
+  INDEX_FORMAT,
+  INDEX_REVISION,
+  isErrorRow,
+  readIndexRows,
+  readIndexTrailer,
+  rowOf,
+  tailOf,
+  writeIndex,
+  type FileStamp,
+  type IndexedFile,
+  type IndexedJournal,
+  type IndexTrailer,
+  type SessionRow,
+} from './session-index.js'
+import { scanSessionFile, SessionScanError, type FileLayout, type FileScan } from './session-scan.js'
+
+/** Thrown when neither a session file nor a journal exists. */
+export class SessionNotFoundError extends Error {
+  readonly code = 'SESSION_NOT_FOUND'
+  constructor(
+    readonly session: string,
+    readonly dir: string,
+    readonly available: string[],
+  ) {
+    super(
+      `no session ${JSON.stringify(session)} in ${dir}` +
+        (available.length ? `; sessions there: ${available.slice(0, 20).join(', ')}${available.length > 20 ? ', …' : ''}` : '; it holds no sessions'),
+    )
+    this.name = 'SessionNotFoundError'
+  }
+}
+
+export async function stampOf(file: string): Promise<FileStamp | null> {
+  try {
+    const s = await stat(file)
+    return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw e
+  }
+}
+
+export function sameStamp(a: FileStamp | null | undefined, b: FileStamp | null | undefined): boolean {
+  if (!a || !b) return !a && !b
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
+}
+
+/** Line and column (1-based) of a byte offset, counted by streaming the file: for error messages only. */
+export async function lineColumnAt(file: string, offset: number): Promise<string> {
+  const w = await ByteWindow.open(file, 0, offset)
+  if (!w) return `byte ${offset}`
+  let line = 1
+  let lineStart = 0
+  try {
+    while (await w.more(w.end)) {
+      for (let i = w.buf.indexOf(0x0a); i >= 0 && i < w.end; i = w.buf.indexOf(0x0a, i + 1)) {
+        line++
+        lineStart = w.base + i + 1
+      }
+    }
+  } finally {
+    await w.close()
+  }
+  return `line ${line}, column ${offset - lineStart + 1}`
+}
+
+/** The bytes at [offset, offset + length) of a file, read synchronously (replay answers in the turn a request arrives). */
+function readSpanSync(file: string, offset: number, length: number): Buffer {
+  const fd = openSync(file, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(length)
+    let got = 0
+    while (got < length) {
+      const n = readSync(fd, buf, got, length - got, offset + got)
+      if (n === 0) break
+      got += n
+    }
+    return buf.subarray(0, got)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+async function readSpan(file: string, offset: number, length: number): Promise<Buffer> {
+  const handle = await open(file, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(length)
+    let got = 0
+    while (got < length) {
+      const { bytesRead } = await handle.read(buf, got, length - got, offset + got)
+      if (bytesRead === 0) break
+      got += bytesRead
+    }
+    return buf.subarray(0, got)
+  } finally {
+    await handle.close()
+  }
+}
+
+export type ReaderOptions = {
+  /** Write the index when it was missing or stale. @default true */
+  saveIndex?: boolean
+}
+
+/** What a refresh found: rows not seen before (in seq order), or a reload when the file was replaced. */
+export type ReaderChange = { added: SessionRow[]; reloaded: boolean }
+
+/** The file part of a reader's state: the rows read from the file and what the file was. */
+type FilePart = { indexed: IndexedFile | null; rows: SessionRow[]; head: SessionHead | null }
+type JournalPart = { indexed: IndexedJournal | null; rows: SessionRow[]; identities: Identity[] }
+
+type Known = { trailer: Omit<IndexTrailer, 'journalRowsAt'>; rows: SessionRow[] }
+
+const SAVE_AFTER_JOURNAL_ROWS = 1000
+
+export class SessionReader {
+  /** Rows in seq order. */
+  rows: SessionRow[] = []
+  head: SessionHead
+  errors = 0
+  #bySeq = new Map<number, SessionRow>()
+  #file: FilePart = { indexed: null, rows: [], head: null }
+  #journal: JournalPart = { indexed: null, rows: [], identities: [] }
+  #fileStamp: FileStamp | null = null
+  #journalStamp: FileStamp | null = null
+  /** Rows read from the journal (not from the index) since the index was last written. */
+  #unsaved = 0
+  /** Rows read from the file since the index was last written: worth writing the index for, however few. */
+  #unsavedFile = 0
+
+  private constructor(
+    readonly paths: SessionPaths,
+    private readonly options: ReaderOptions,
+  ) {
+    this.head = newSession(paths.name, { tool: 'unknown', mode: 'forward', upstream: null })
+  }
+
+  /**
+   * Opens a session (file plus journal) for reading; never writes the session (only its index).
+   * @throws SessionNotFoundError, SessionFormatError (naming the file and where), JournalError (naming the line)
+   */
+  static async open(paths: SessionPaths, options: ReaderOptions = {}): Promise<SessionReader> {
+    const reader = new SessionReader(paths, options)
+    await reader.#load()
+    return reader
+  }
+
+  /** The file's layout as last read (where the next exchange would be appended), or null without a file. */
+  get layout(): FileLayout | null {
+    return this.#file.indexed?.layout ?? null
+  }
+
+  get count(): number {
+    return this.rows.length
+  }
+
+  /** The largest seq in the session, 0 when it is empty. */
+  get maxSeq(): number {
+    return this.rows.length ? this.rows[this.rows.length - 1]!.summary.seq : 0
+  }
+
+  /** The session file as it is on disk (its own head, without the journal's identities), or null when there is none. */
+  get fileOnDisk(): { head: SessionHead; layout: FileLayout } | null {
+    const { head, indexed } = this.#file
+    return head && indexed ? { head, layout: indexed.layout } : null
+  }
+
+  /** The file's stamp as last read. */
+  get fileStamp(): FileStamp | null {
+    return this.#fileStamp
+  }
+
+  /** True when the journal's last line was cut short (being written, or torn by a crash). */
+  journalPartial = false
+
+  /** True when the journal holds exchanges (a recording under way, or one that crashed). */
+  get hasJournal(): boolean {
+    return this.#journalStamp !== null
+  }
+
+  /** The seqs the file itself holds. */
+  fileSeqs(): Set<number> {
+    return new Set(this.#file.rows.map((r) => r.summary.seq))
+  }
+
+  row(seq: number): SessionRow | undefined {
+    return this.#bySeq.get(seq)
+  }
+
+  summary(): SessionSummary {
+    const updated = Math.max(this.#fileStamp?.mtimeMs ?? 0, this.#journalStamp?.mtimeMs ?? 0)
+    return {
+      name: this.paths.name,
+      file: this.paths.file,
+      exchanges: this.rows.length,
+      errors: this.errors,
+      identities: this.head.identities.length,
+      createdAt: this.head.createdAt,
+      updatedAt: updated ? new Date(updated).toISOString() : null,
+    }
+  }
+
+  /** The stored JSON text of an exchange (as UTF-8 bytes), read by its offset. */
+  async exchangeText(seq: number): Promise<Buffer> {
+    const row = this.#rowOrThrow(seq)
+    const bytes = await readSpan(row.src === FROM_FILE ? this.paths.file : this.paths.journal, row.offset, row.length)
+    return row.src === FROM_FILE ? bytes : exchangeTextOfLine(bytes)
+  }
+
+  /** One exchange, read by its offset; a file changed since the last look is looked at again first. */
+  async exchange(seq: number): Promise<Exchange> {
+    try {
+      return this.#parse(seq, await this.exchangeText(seq))
+    } catch (e) {
+      if (!(await this.#changedOnDisk())) throw e
+      await this.refresh()
+      return this.#parse(seq, await this.exchangeText(seq))
+    }
+  }
+
+  /** One exchange, read synchronously by its offset. */
+  exchangeSync(seq: number): Exchange {
+    const row = this.#rowOrThrow(seq)
+    const bytes = readSpanSync(row.src === FROM_FILE ? this.paths.file : this.paths.journal, row.offset, row.length)
+    return this.#parse(seq, row.src === FROM_FILE ? bytes : exchangeTextOfLine(bytes))
+  }
+
+  /** Every exchange in seq order, read one at a time. */
+  async *exchanges(): AsyncGenerator<Exchange> {
+    for (const row of [...this.rows]) yield await this.exchange(row.summary.seq)
+  }
+
+  #rowOrThrow(seq: number): SessionRow {
+    const row = this.#bySeq.get(seq)
+    if (!row) throw new RangeError(`session ${JSON.stringify(this.paths.name)} has no exchange ${seq} (it holds ${this.rows.length})`)
+    return row
+  }
+
+  #parse(seq: number, bytes: Buffer): Exchange {
+    const row = this.#rowOrThrow(seq)
+    const where = row.src === FROM_FILE ? this.paths.file : this.paths.journal
+    let value: unknown
+    try {
+      value = JSON.parse(bytes.toString('utf8'))
+    } catch (e) {
+      throw new SessionFormatError(where, `byte ${row.offset}`, `exchange ${seq} is not valid JSON there (${(e as Error).message}); was the file changed by another program?`)
+    }
+    const exchange = parseExchange(value, where, `exchange ${seq}`)
+    if (exchange.seq !== seq) throw new SessionFormatError(where, `byte ${row.offset}`, `holds exchange ${exchange.seq} where ${seq} was indexed; was the file changed by another program?`)
+    return exchange
+  }
+
+  async #changedOnDisk(): Promise<boolean> {
+    return !sameStamp(await stampOf(this.paths.file), this.#fileStamp) || !sameStamp(await stampOf(this.paths.journal), this.#journalStamp)
+  }
+
+  /**
+   * Brings the reader up to date with the disk: a grown journal is read from where it was left, an appended file
+   * from its old end; a replaced file is read again (`reloaded`).
+   */
+  async refresh(): Promise<ReaderChange> {
+    const fileStamp = await stampOf(this.paths.file)
+    const journalStamp = await stampOf(this.paths.journal)
+    if (sameStamp(fileStamp, this.#fileStamp) && sameStamp(journalStamp, this.#journalStamp)) return { added: [], reloaded: false }
+    if (!fileStamp && !journalStamp) throw new SessionNotFoundError(this.paths.name, this.paths.file.replace(/\/[^/]*$/, ''), [])
+    const before = new Set(this.#bySeq.keys())
+    const fileWasAppended = this.#file.indexed ? await this.#appendedTo(this.#file.indexed, fileStamp) : false
+    const reloaded = !sameStamp(fileStamp, this.#fileStamp) && !fileWasAppended
+    await this.#load()
+    if (reloaded) return { added: [], reloaded: true }
+    const added = this.rows.filter((r) => !before.has(r.summary.seq))
+    return { added, reloaded: false }
+  }
+
+  /** True when the file is the indexed one with bytes appended after `appendAt` (a recorder's stop). */
+  async #appendedTo(indexed: IndexedFile, stamp: FileStamp | null): Promise<boolean> {
+    if (!stamp || stamp.ino !== indexed.stamp.ino || !indexed.layout.complete || stamp.size < indexed.layout.appendAt) return false
+    try {
+      return (await tailOf(this.paths.file, indexed.layout)) === indexed.tail
+    } catch {
+      return false
+    }
+  }
+
+  async #load(): Promise<void> {
+    const { paths } = this
+    const fileStamp = await stampOf(paths.file)
+    const journalStamp = await stampOf(paths.journal)
+    if (!fileStamp && !journalStamp) throw new SessionNotFoundError(paths.name, paths.file.replace(/\/[^/]*$/, ''), [])
+    // What this reader already holds is as good as an index; an index on disk is used when this reader holds nothing.
+    let known: Known | null = null
+    if (!this.#file.indexed && !this.#journal.indexed) {
+      const found = await readIndexTrailer(paths.index)
+      if (found) {
+        const rows = await readIndexRows(paths.index, found.at)
+        if (rows) known = { trailer: found.trailer, rows }
+      }
+    } else {
+      known = {
+        trailer: this.#trailer(),
+        rows: [...this.#file.rows, ...this.#journal.rows],
+      }
+    }
+    this.#file = await this.#loadFile(fileStamp, known, journalStamp !== null)
+    this.#journal = await this.#loadJournal(journalStamp, known)
+    this.#fileStamp = fileStamp
+    this.#journalStamp = journalStamp
+    this.#merge()
+    // A growing journal is followed in memory; the index is written again once it is worth the write.
+    if ((this.#unsavedFile > 0 || this.#unsaved >= SAVE_AFTER_JOURNAL_ROWS) && this.options.saveIndex !== false) await this.saveIndex()
+  }
+
+  async #loadFile(stamp: FileStamp | null, known: Known | null, hasJournal: boolean): Promise<FilePart> {
+    const file = this.paths.file
+    if (!stamp) return { indexed: null, rows: [], head: null }
+    const indexed = known?.trailer.file
+    if (indexed && sameStamp(indexed.stamp, stamp)) {
+      return { indexed, rows: known.rows.filter((r) => r.src === FROM_FILE), head: known.trailer.head }
+    }
+    if (indexed && known && (await this.#appendedTo(indexed, stamp))) {
+      const rows = known.rows.filter((r) => r.src === FROM_FILE)
+      const scan = await this.#scanFile({ appendAt: indexed.layout.appendAt, arrayStart: indexed.layout.arrayStart, count: indexed.layout.count }, rows, hasJournal)
+      const head = { ...known.trailer.head, ...(scan.head ?? {}) } as SessionHead
+      return { indexed: { stamp, layout: scan.layout, tail: await tailOf(file, scan.layout) }, rows, head: this.#checkHead(head) }
+    }
+    const rows: SessionRow[] = []
+    const scan = await this.#scanFile(undefined, rows, hasJournal)
+    const head = this.#checkHead(scan.head ?? {})
+    return { indexed: { stamp, layout: scan.layout, tail: await tailOf(file, scan.layout) }, rows, head }
+  }
+
+  #checkHead(head: Record<string, unknown>): SessionHead {
+    // A file torn after its array lost the identities written there: the journal has them again.
+    if (head.identities === undefined) head.identities = []
+    return parseSessionHead(head, this.paths.file)
+  }
+
+  async #scanFile(resume: { appendAt: number; arrayStart: number; count: number } | undefined, rows: SessionRow[], hasJournal: boolean): Promise<FileScan> {
+    const file = this.paths.file
+    let scan: FileScan | null
+    try {
+      scan = await scanSessionFile(
+        file,
+        ({ offset, length, value, index }) => {
+          const exchange = parseExchange(value, file, `$.exchanges[${index}]`)
+          rows.push(rowOf(exchange, FROM_FILE, offset, length))
+          this.#unsavedFile++
+        },
+        resume ? { resume } : {},
+      )
+    } catch (e) {
+      if (e instanceof SessionScanError) throw new SessionFormatError(file, await lineColumnAt(file, e.offset), e.problem)
+      throw e
+    }
+    if (!scan) throw new SessionNotFoundError(this.paths.name, file.replace(/\/[^/]*$/, ''), [])
+    // A file that ends before its JSON does is a stop cut short, whose exchanges the journal still holds; without
+    // a journal it is damage to report, not to read past.
+    if (!scan.layout.complete && !hasJournal)
+      throw new SessionFormatError(file, await lineColumnAt(file, scan.layout.size), 'not valid JSON: the file ends before the JSON does (truncated?)')
+    // The identities of a file torn after its array were there: the next append writes them there again.
+    if (!scan.layout.complete && scan.head && !('identities' in scan.head) && !scan.layout.keysAfter.includes('identities')) scan.layout.keysAfter.push('identities')
+    return scan
+  }
+
+  async #loadJournal(stamp: FileStamp | null, known: Known | null): Promise<JournalPart> {
+    if (!stamp) return { indexed: null, rows: [], identities: [] }
+    const indexed = known?.trailer.journal
+    let rows: SessionRow[] = []
+    let identities: Identity[] = []
+    let from = 0
+    let lines = 0
+    let head = ''
+    if (indexed && indexed.ino === stamp.ino && stamp.size >= indexed.end && (await this.#journalStartsWith(indexed.head))) {
+      rows = known.rows.filter((r) => r.src === FROM_JOURNAL)
+      identities = known.trailer.head.identities
+      from = indexed.end
+      lines = indexed.lines
+      head = indexed.head
+    }
+    const journal = this.paths.journal
+    const scan = await scanJournal(
+      journal,
+      ({ offset, length, entry }: { offset: number; length: number; entry: JournalEntry }) => {
+        if (entry.t === 'exchange') {
+          rows.push(rowOf(entry.exchange, FROM_JOURNAL, offset, length))
+          this.#unsaved++
+        } else identities.push(entry.identity)
+      },
+      from,
+      lines + 1,
+    )
+    if (!scan) return { indexed: null, rows: [], identities: [] }
+    this.journalPartial = scan.partial
+    return { indexed: { ino: stamp.ino, end: scan.end, lines: lines + scan.lines, head: from === 0 ? scan.head.toString('base64') : head }, rows, identities }
+  }
+
+  async #journalStartsWith(head: string): Promise<boolean> {
+    const expected = Buffer.from(head, 'base64')
+    try {
+      return (await readSpan(this.paths.journal, 0, expected.length)).equals(expected)
+    } catch {
+      return false
+    }
+  }
+
+  /** Rows of the file, then the journal's that the file does not hold (a stop cut short leaves both), by seq. */
+  #merge(): void {
+    const head = this.#file.head ?? newSession(this.paths.name, { tool: 'unknown', mode: 'forward', upstream: null }, new Date(this.#journalStamp?.mtimeMs ?? Date.now()).toISOString())
+    const aliases = new Set(head.identities.map((i) => i.alias))
+    const identities = [...head.identities]
+    for (const id of this.#journal.identities) {
+      if (!aliases.has(id.alias)) {
+        aliases.add(id.alias)
+        identities.push(id)
+      }
+    }
+    this.head = { ...head, identities }
+    const bySeq = new Map<number, SessionRow>()
+    const rows: SessionRow[] = []
+    for (const r of this.#file.rows) {
+      bySeq.set(r.summary.seq, r)
+      rows.push(r)
+    }
+    for (const r of this.#journal.rows) {
+      if (bySeq.has(r.summary.seq)) continue
+      bySeq.set(r.summary.seq, r)
+      rows.push(r)
+    }
+    let sorted = true
+    for (let i = 1; i < rows.length && sorted; i++) if (rows[i - 1]!.summary.seq > rows[i]!.summary.seq) sorted = false
+    if (!sorted) rows.sort((a, b) => a.summary.seq - b.summary.seq)
+    this.rows = rows
+    this.#bySeq = bySeq
+    let errors = 0
+    for (const r of rows) if (isErrorRow(r.summary)) errors++
+    this.errors = errors
+  }
+
+  #trailer(): Omit<IndexTrailer, 'journalRowsAt'> {
+    return {
+      index: INDEX_FORMAT,
+      revision: INDEX_REVISION,
+      head: this.head,
+      file: this.#file.indexed,
+      journal: this.#journal.indexed,
+      fileRows: this.#file.rows.length,
+      fileErrors: this.#file.rows.reduce((n, r) => n + (isErrorRow(r.summary) ? 1 : 0), 0),
+      journalRows: this.#journal.rows.length,
+      exchanges: this.rows.length,
+      errors: this.errors,
+    }
+  }
+
+  /** Writes the index for what this reader holds (best effort: a read-only directory is no error). */
+  async saveIndex(): Promise<void> {
+    const error = await writeIndex(this.paths.index, [...this.#file.rows, ...this.#journal.rows], this.#trailer())
+    if (!error) this.#unsaved = this.#unsavedFile = 0
+  }
+}
+
+/**
+ * The summary of a session from its index alone, when the index is current (no row is read): what listing
+ * costs. Null when the index is missing or stale; then open a reader.
+ */
+export async function summaryFromIndex(paths: SessionPaths): Promise<SessionSummary | null> {
+  const [fileStamp, journalStamp, found] = await Promise.all([stampOf(paths.file), stampOf(paths.journal), readIndexTrailer(paths.index)])
+  if (!found || (!fileStamp && !journalStamp)) return null
+  const { trailer } = found
+  if (!sameStamp(trailer.file?.stamp, fileStamp)) return null
+  if (journalStamp || trailer.journal) {
+    if (!journalStamp || !trailer.journal || trailer.journal.ino !== journalStamp.ino || trailer.journal.end !== journalStamp.size) return null
+  }
+  const updated = Math.max(fileStamp?.mtimeMs ?? 0, journalStamp?.mtimeMs ?? 0)
+  return {
+    name: paths.name,
+    file: paths.file,
+    exchanges: trailer.exchanges,
+    errors: trailer.errors,
+    identities: trailer.head.identities.length,
+    createdAt: trailer.head.createdAt,
+    updatedAt: updated ? new Date(updated).toISOString() : null,
+  }
+}
+
