@@ -8,7 +8,7 @@ import type { Session } from '../model/session.js'
 import { resolveRules, type ReplayRules, type ResolvedRules } from './options.js'
 import { Replayer, type Answer } from './replayer.js'
 import { splitTarget } from './request-shape.js'
-import { indexSession, type SessionIndex } from './session-index.js'
+import { indexSession, memorySource, type RecordingSource, type SessionIndex } from './session-index.js'
 
 export type ReplayApp = { app: FastifyInstance; replayer: Replayer; index: SessionIndex; rules: ResolvedRules }
 
@@ -50,10 +50,14 @@ function deliver(reply: FastifyReply, a: Answer): FastifyReply | Promise<Fastify
   return a.delayMs > 0 ? sleep(a.delayMs).then(() => send(reply, a)) : send(reply, a)
 }
 
-/** Builds the app (not listening). `rules` may be user options or rules already resolved. */
-export async function buildReplayApp(session: Session, rules: ReplayRules | ResolvedRules = {}): Promise<ReplayApp> {
+/**
+ * Builds the app (not listening) for a Session object or a session read from disk (`readerSource`). `rules` may
+ * be user options or rules already resolved.
+ */
+export async function buildReplayApp(session: Session | RecordingSource, rules: ReplayRules | ResolvedRules = {}): Promise<ReplayApp> {
   const resolved = 'match' in rules ? (rules as ResolvedRules) : resolveRules(rules as ReplayRules)
-  const index = await indexSession(session, resolved)
+  const source = 'rows' in session ? session : memorySource(session)
+  const index = await indexSession(source, resolved)
   for (const w of index.warnings) resolved.log?.(`WARN ${w}`)
   const replayer = new Replayer(index, resolved)
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: bodyLimitFor(index), return503OnClosing: false })

@@ -2,7 +2,7 @@
  * The replay decisions, apart from HTTP plumbing: which recording answers a live request (queues per key,
  * in recorded order), preflights, misses with the nearest recording, and the state (used, unused, misses).
  */
-import { describeDifference, differences, distance, keyOf, type Difference, type RequestShape } from '../model/match.js'
+import { describeDifference, differences, distance, type Difference, type RequestShape } from '../model/match.js'
 import type { ResolvedRules } from './options.js'
 import { echoedBody, type OutgoingHeaders } from './prepared-response.js'
 import { identityResolver, liveShape, splitTarget, type LiveRequest } from './request-shape.js'
@@ -50,6 +50,9 @@ function ordinal(n: number): string {
   return `${n}${s}`
 }
 
+/** Recordings compared with a request that missed, at most (per path). */
+const MAX_NEAREST_CANDIDATES = 500
+
 export class Replayer {
   readonly #positions = new Map<string, number>()
   readonly #preflightPositions = new Map<string, number>()
@@ -63,7 +66,7 @@ export class Replayer {
     readonly index: SessionIndex,
     readonly rules: ResolvedRules,
   ) {
-    this.#identityOf = identityResolver(index.session)
+    this.#identityOf = identityResolver(index.head)
     this.#log = rules.log
   }
 
@@ -79,7 +82,7 @@ export class Replayer {
   }
 
   #answerShape(shape: RequestShape, json: unknown, live: LiveRequest, origin: string | undefined): Answer {
-    const key = keyOf(shape, this.rules.match)
+    const key = this.index.keyOf(shape)
     const queue = this.index.queues.get(key)
     if (!queue) return this.#miss(shape, live, 'no-match', origin)
     const pos = this.#positions.get(key) ?? 0
@@ -113,7 +116,7 @@ export class Replayer {
       ...(headers === r.headers && body === r.body ? { rawHeaders: r.rawHeaders } : {}),
       recording: rec,
       miss: null,
-      delayMs: this.rules.latency === 'recorded' ? Math.max(0, rec.exchange.durationMs) : 0,
+      delayMs: this.rules.latency === 'recorded' ? Math.max(0, rec.durationMs) : 0,
     }
   }
 
@@ -129,7 +132,8 @@ export class Replayer {
       this.#log?.(`HIT  OPTIONS ${path} → #${rec.seq} (preflight)`)
       return this.#serve(rec, undefined, origin)
     }
-    const cors = this.index.corsByPath.get(path) ?? this.index.corsByPath.values().next().value
+    const own = this.index.corsOf(path)
+    const cors = own ?? this.index.anyCors()
     if (!cors) {
       const shape: RequestShape = { method: 'OPTIONS', path, query: [], host: '', identity: null, body: { kind: 'empty' } }
       return this.#miss(shape, live, 'no-cors', origin)
@@ -142,7 +146,7 @@ export class Replayer {
     if (!headers['access-control-allow-methods'] && method) headers['access-control-allow-methods'] = method
     if (!headers['access-control-allow-headers'] && requested) headers['access-control-allow-headers'] = requested
     headers.vary = 'Origin'
-    this.#log?.(`CORS OPTIONS ${path}: preflight answered from the recorded CORS headers${this.index.corsByPath.has(path) ? ' of this path' : ' of another path'}`)
+    this.#log?.(`CORS OPTIONS ${path}: preflight answered from the recorded CORS headers${own ? ' of this path' : ' of another path'}`)
     return { status: 204, statusText: 'No Content', headers, body: Buffer.alloc(0), recording: null, miss: null, delayMs: 0 }
   }
 
@@ -154,7 +158,15 @@ export class Replayer {
     let list = this.#candidates.get(where)
     if (!list) {
       const seen = new Set<string>()
-      list = (this.index.byPath.get(where) ?? this.index.recordings).filter((r) => (seen.has(r.key) ? false : (seen.add(r.key), true)))
+      list = []
+      for (const r of this.index.byPath.get(where) ?? this.index.recordings) {
+        if (seen.has(r.key)) continue
+        seen.add(r.key)
+        list.push(r)
+        // Each candidate is read from disk to be compared: a miss on a path recorded with thousands of distinct
+        // requests compares the first of them, not all.
+        if (list.length >= MAX_NEAREST_CANDIDATES) break
+      }
       this.#candidates.set(where, list)
     }
     return list
@@ -164,7 +176,9 @@ export class Replayer {
     const candidates = this.#candidatesFor(shape.path)
     let best: { rec: Recording; score: number; diffs: Difference[] } | null = null
     for (const rec of candidates) {
-      const diffs = differences(shape, rec.shape, this.rules.match)
+      const recorded = rec.shape
+      if (!recorded) continue
+      const diffs = differences(shape, recorded, this.rules.match)
       const score = distance(diffs)
       if (!best || score < best.score) best = { rec, score, diffs }
     }
@@ -177,14 +191,14 @@ export class Replayer {
     let message: string
     if (reason === 'exhausted' && queue) {
       const last = queue[queue.length - 1]!
-      nearest = { seq: last.seq, method: last.shape.method, path: last.shape.path, differs: [] }
+      nearest = { seq: last.seq, method: last.method, path: last.path, differs: [] }
       message = `all ${queue.length} recording(s) of ${what} were already served (strict mode); the last was #${last.seq}`
     } else if (reason === 'no-cors') {
       message = `no recorded preflight or CORS headers for OPTIONS ${shape.path}`
     } else {
       const near = this.#nearest(shape)
-      if (near) nearest = { seq: near.rec.seq, method: near.rec.shape.method, path: near.rec.shape.path, differs: near.differs }
-      message = `no recording for ${what}` + (near ? `; nearest #${near.rec.seq} (${near.rec.shape.method} ${near.rec.shape.path}) differs in ${near.differs.join(', ') || 'nothing the key shows'}` : '; the session has no recordings')
+      if (near) nearest = { seq: near.rec.seq, method: near.rec.method, path: near.rec.path, differs: near.differs }
+      message = `no recording for ${what}` + (near ? `; nearest #${near.rec.seq} (${near.rec.method} ${near.rec.path}) differs in ${near.differs.join(', ') || 'nothing the key shows'}` : '; the session has no recordings')
     }
     return this.missAnswer({ method: shape.method, path: shape.path, reason, message, nearest }, origin)
   }
@@ -241,7 +255,7 @@ export class Replayer {
   }
 
   unused(): UnusedRecording[] {
-    return this.index.recordings.filter((r) => !this.#used.has(r.seq)).map((r) => ({ seq: r.seq, method: r.shape.method, path: r.shape.path }))
+    return this.index.recordings.filter((r) => !this.#used.has(r.seq)).map((r) => ({ seq: r.seq, method: r.method, path: r.path }))
   }
 
   state(): ReplayState {

@@ -13,7 +13,7 @@ import { tokenHash } from '../store/store.js'
 export { digest, keyBodyFromBytes, recordedShape } from '../store/request-key.js'
 
 /** The identity alias for a token, by its hash in the session's identities. */
-export function identityResolver(session: Session): (token: string | null) => string | null {
+export function identityResolver(session: Pick<Session, 'identities'>): (token: string | null) => string | null {
   const byHash = new Map(session.identities.map((i) => [i.tokenHash, i.alias]))
   return (token) => {
     if (!token) return null

@@ -1,49 +1,147 @@
 /**
- * A session indexed for replay, once, at load: each exchange's key, the queues of exchanges sharing a
- * key (in recorded order), the recorded preflights and CORS headers per path, and every response
- * prepared to serve.
+ * A session indexed for replay: each recording's key digest (from the session's index when the rules are the
+ * defaults, computed once otherwise), the queues of recordings sharing a key (in recorded order), the preflights
+ * per path. Recordings hold keys and offsets, not exchanges: a recorded response is read from disk when it is
+ * first asked for and kept in a cache bounded in bytes.
  */
-import { keyOf, type FieldPath, type RequestShape } from '../model/match.js'
-import type { Exchange, Session } from '../model/session.js'
+import { keyOf, type RequestShape } from '../model/match.js'
+import type { Exchange, Session, SessionHead } from '../model/session.js'
+import { FROM_FILE, ROW_CORS, ROW_TRUNCATED, rowOf, type SessionRow } from '../store/session-index.js'
+import type { SessionReader } from '../store/session-reader.js'
+import { keyDigest } from '../store/request-key.js'
 import type { ResolvedRules } from './options.js'
 import { cleanHeaders, prepareResponse, type OutgoingHeaders, type PreparedResponse } from './prepared-response.js'
 import { recordedShape } from './request-shape.js'
 
-/** One recorded exchange, keyed. Its response is prepared on first use and kept: loading stays quick on big sessions. */
+/** Where recordings come from: a session on disk (read by offset) or a Session object built in code. */
+export type RecordingSource = {
+  head: SessionHead
+  rows: readonly SessionRow[]
+  exchangeSync(seq: number): Exchange
+}
+
+export function readerSource(reader: SessionReader): RecordingSource {
+  return { head: reader.head, rows: reader.rows, exchangeSync: (seq) => reader.exchangeSync(seq) }
+}
+
+export function memorySource(session: Session): RecordingSource {
+  const bySeq = new Map(session.exchanges.map((e) => [e.seq, e]))
+  const { exchanges, ...head } = session
+  const rows = [...exchanges].sort((a, b) => a.seq - b.seq).map((e) => rowOf(e, FROM_FILE, 0, 0))
+  return { head, rows, exchangeSync: (seq) => bySeq.get(seq)! }
+}
+
+/** Prepared responses kept at most, in bytes of body; the least recently served go first. */
+const RESPONSE_CACHE_BYTES = 64 << 20
+
+/** One recorded exchange, keyed. Its exchange is read, and its response prepared, when first needed. */
 export class Recording {
-  #response: PreparedResponse | null = null
+  #shape: RequestShape | null = null
 
   constructor(
     readonly seq: number,
-    readonly exchange: Exchange,
-    readonly shape: RequestShape,
+    readonly method: string,
+    readonly path: string,
     readonly key: string,
-    private readonly requestJson: unknown,
-    private readonly echoPaths: readonly FieldPath[],
+    readonly durationMs: number,
+    readonly flags: number,
+    private readonly index: SessionIndex,
   ) {}
 
+  get exchange(): Exchange {
+    return this.index.source.exchangeSync(this.seq)
+  }
+
+  /** The recorded request's shape (to explain a miss); null when its body needs asynchronous parsing. */
+  get shape(): RequestShape | null {
+    if (this.#shape) return this.#shape
+    const judged = recordedShape(this.exchange.request)
+    return judged instanceof Promise ? null : (this.#shape = judged.shape)
+  }
+
   get response(): PreparedResponse {
-    return (this.#response ??= prepareResponse(this.exchange, this.requestJson, this.echoPaths))
+    return this.index.responses.get(this)
   }
 }
 
-export type SessionIndex = {
-  session: Session
-  recordings: Recording[]
-  /** Key → recordings with that key, in recorded order. */
-  queues: Map<string, Recording[]>
+/** Prepared responses, bounded in bytes: replay holds what it serves, not the session. */
+class ResponseCache {
+  readonly #map = new Map<number, PreparedResponse>()
+  #bytes = 0
+
+  constructor(
+    private readonly rules: ResolvedRules,
+    private readonly limit = RESPONSE_CACHE_BYTES,
+  ) {}
+
+  get(rec: Recording): PreparedResponse {
+    const hit = this.#map.get(rec.seq)
+    if (hit) {
+      this.#map.delete(rec.seq)
+      this.#map.set(rec.seq, hit)
+      return hit
+    }
+    const exchange = rec.exchange
+    const json = exchange.request.body.kind === 'json' ? exchange.request.body.json : undefined
+    const prepared = prepareResponse(exchange, json, this.rules.echoPaths)
+    this.#map.set(rec.seq, prepared)
+    this.#bytes += prepared.body.length
+    for (const [seq, p] of this.#map) {
+      if (this.#bytes <= this.limit || seq === rec.seq) break
+      this.#map.delete(seq)
+      this.#bytes -= p.body.length
+    }
+    return prepared
+  }
+}
+
+export class SessionIndex {
+  readonly recordings: Recording[] = []
+  /** Key digest → recordings with that key, in recorded order. */
+  readonly queues = new Map<string, Recording[]>()
   /** Path → recorded OPTIONS exchanges for it. */
-  preflights: Map<string, Recording[]>
-  /** Path → the recorded `access-control-*` headers of its responses. */
-  corsByPath: Map<string, OutgoingHeaders>
+  readonly preflights = new Map<string, Recording[]>()
   /** Path → recordings on it (to find the nearest recording on a miss). */
-  byPath: Map<string, Recording[]>
+  readonly byPath = new Map<string, Recording[]>()
   /** Exchanges not served: the client aborted them, so no answer was ever seen. */
-  skipped: number[]
+  readonly skipped: number[] = []
   /** The largest recorded request body, in bytes. */
-  largestRequest: number
+  largestRequest = 0
   /** Warnings found at load (truncated bodies). */
-  warnings: string[]
+  readonly warnings: string[] = []
+  readonly responses: ResponseCache
+  readonly #cors = new Map<string, OutgoingHeaders | null>()
+
+  constructor(
+    readonly source: RecordingSource,
+    readonly rules: ResolvedRules,
+  ) {
+    this.responses = new ResponseCache(rules)
+  }
+
+  get head(): SessionHead {
+    return this.source.head
+  }
+
+  /** The key digest of a request under this index's rules. */
+  keyOf(shape: RequestShape): string {
+    return keyDigest(keyOf(shape, this.rules.match))
+  }
+
+  /** The recorded `access-control-*` headers of a path (or null), read from the first recording on it that has them. */
+  corsOf(path: string): OutgoingHeaders | null {
+    if (this.#cors.has(path)) return this.#cors.get(path)!
+    const rec = (this.byPath.get(path) ?? []).find((r) => r.flags & ROW_CORS)
+    const cors = rec ? corsHeaders(cleanHeaders(rec.exchange.response?.headers ?? [])) : null
+    this.#cors.set(path, cors)
+    return cors
+  }
+
+  /** The CORS headers of any path that has them, for a preflight on a path never recorded. */
+  anyCors(): OutgoingHeaders | null {
+    const rec = this.recordings.find((r) => r.flags & ROW_CORS)
+    return rec ? this.corsOf(rec.path) : null
+  }
 }
 
 function corsHeaders(headers: OutgoingHeaders): OutgoingHeaders | null {
@@ -52,37 +150,48 @@ function corsHeaders(headers: OutgoingHeaders): OutgoingHeaders | null {
   return out
 }
 
-export async function indexSession(session: Session, rules: ResolvedRules): Promise<SessionIndex> {
-  const index: SessionIndex = {
-    session,
-    recordings: [],
-    queues: new Map(),
-    preflights: new Map(),
-    corsByPath: new Map(),
-    byPath: new Map(),
-    skipped: [],
-    largestRequest: 0,
-    warnings: [],
+/** The decoded path of a recorded URL, as `new URL()` gives it (the same as a recorded shape's). */
+function pathOf(host: string, pathAndQuery: string): string {
+  try {
+    return new URL(pathAndQuery, `http://${host || 'x'}`).pathname
+  } catch {
+    return pathAndQuery.split('?')[0] ?? pathAndQuery
   }
-  for (const exchange of session.exchanges) {
-    if (!exchange.response && exchange.error?.code === 'CLIENT_ABORTED') {
-      index.skipped.push(exchange.seq)
+}
+
+/** True when the rules make the same key as the session index stores (replay's defaults). */
+function defaultRules(rules: ResolvedRules): boolean {
+  const { ignoreFields, matchHost, matchIdentity } = rules.match
+  return !matchHost && !matchIdentity && ignoreFields.length === 1 && ignoreFields[0]!.length === 1 && ignoreFields[0]![0] === 'LocalId'
+}
+
+export async function indexSession(source: RecordingSource, rules: ResolvedRules): Promise<SessionIndex> {
+  const index = new SessionIndex(source, rules)
+  const fromIndex = defaultRules(rules)
+  let n = 0
+  for (const row of source.rows) {
+    const s = row.summary
+    if (s.status === null && s.transportError === 'CLIENT_ABORTED') {
+      index.skipped.push(s.seq)
       continue
     }
-    const { shape, json } = await recordedShape(exchange.request)
-    const key = keyOf(shape, rules.match)
-    const recording = new Recording(exchange.seq, exchange, shape, key, json, rules.echoPaths)
+    let key = fromIndex ? row.key : null
+    if (key === null) {
+      // Other rules (or a body judged asynchronously): the key is made from the exchange, read once.
+      const { shape } = await recordedShape(source.exchangeSync(s.seq).request)
+      key = index.keyOf(shape)
+      // Reading every exchange is long on a large session: let the event loop breathe.
+      if (++n % 500 === 0) await new Promise((r) => setImmediate(r))
+    }
+    const method = s.method.toUpperCase()
+    const recording = new Recording(s.seq, method, pathOf(s.host, s.path), key, s.durationMs, row.flags, index)
     index.recordings.push(recording)
     push(index.queues, key, recording)
-    push(index.byPath, shape.path, recording)
-    if (shape.method === 'OPTIONS') push(index.preflights, shape.path, recording)
-    index.largestRequest = Math.max(index.largestRequest, exchange.request.body.kind === 'empty' ? 0 : exchange.request.body.size)
-    if (exchange.response && !index.corsByPath.has(shape.path) && exchange.response.headers.some(([n]) => /^access-control-/i.test(n))) {
-      const cors = corsHeaders(cleanHeaders(exchange.response.headers))
-      if (cors) index.corsByPath.set(shape.path, cors)
-    }
-    if (exchange.response?.body.truncated || exchange.request.body.truncated)
-      index.warnings.push(`exchange #${exchange.seq} (${shape.method} ${shape.path}) has a body cut by the recorder: it is served as far as it was recorded`)
+    push(index.byPath, recording.path, recording)
+    if (method === 'OPTIONS') push(index.preflights, recording.path, recording)
+    index.largestRequest = Math.max(index.largestRequest, s.requestSize)
+    if (row.flags & ROW_TRUNCATED)
+      index.warnings.push(`exchange #${s.seq} (${method} ${recording.path}) has a body cut by the recorder: it is served as far as it was recorded`)
   }
   return index
 }

@@ -8,7 +8,7 @@
  *   await replay.close()
  */
 import type { AddressInfo } from 'node:net'
-import type { Session } from '../model/session.js'
+import type { Session, SessionHead } from '../model/session.js'
 import { buildReplayApp } from './app.js'
 import { loadReplaySession } from './load-session.js'
 import { describeRules, resolveRules, type ReplayRules, type ResolvedRules } from './options.js'
@@ -36,8 +36,10 @@ export type ReplayHandle = {
   state(): ReplayState
   /** Rewinds every queue, forgets what was used and missed. */
   reset(): void
-  /** The session served, and the rules in force (for a start banner). */
-  readonly session: Session
+  /** The session served (its head: name, recording, identities), and the rules in force (for a start banner). */
+  readonly session: SessionHead
+  /** Exchanges in the session. */
+  readonly exchanges: number
   readonly source: string
   readonly rules: ResolvedRules
   /** Distinct keys served. */
@@ -65,8 +67,8 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
   const rules = resolveRules(options)
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 0
-  const { session, source } = await loadReplaySession(options.session, options.dir)
-  const { app, replayer, index } = await buildReplayApp(session, rules)
+  const { source: recordings, where: source } = await loadReplaySession(options.session, options.dir)
+  const { app, replayer, index } = await buildReplayApp(recordings, rules)
   try {
     await app.listen({ port, host })
   } catch (e) {
@@ -81,7 +83,8 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
     unused: () => replayer.unused(),
     state: () => replayer.state(),
     reset: () => replayer.reset(),
-    session,
+    session: recordings.head,
+    exchanges: recordings.rows.length,
     source,
     rules,
     keys: index.queues.size,

@@ -4,7 +4,7 @@
  * index `.<name>.index` is a cache of both. Readers see the file plus the journal; a journal whose recorder is
  * gone is folded into the file by the first opener that can take the lock.
  */
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { SessionFormatError, type Exchange, type Recording, type Session } from '../model/session.js'
 import type { SessionSummary } from '../model/summary.js'
@@ -91,6 +91,11 @@ export class SessionStore {
     return sessionPaths(this.dir, name)
   }
 
+  /** True when the session has a file or a journal. */
+  async exists(paths: SessionPaths): Promise<boolean> {
+    return existsSync(paths.file) || existsSync(paths.journal)
+  }
+
   /** The paths of a session by name or file path; throws SessionNotFoundError listing what exists. */
   existing(ref: string): SessionPaths {
     const paths = resolveSessionRef(this.dir, ref)
@@ -159,7 +164,9 @@ export class SessionStore {
       await this.foldAbandoned(paths)
       return (await SessionReader.open(paths)).summary()
     } catch (e) {
-      return { name, file: paths.file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: null, invalid: (e as Error).message }
+      const mtimes = [paths.file, paths.journal].map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0))
+      const updated = Math.max(...mtimes)
+      return { name, file: paths.file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: updated ? new Date(updated).toISOString() : null, invalid: (e as Error).message }
     }
   }
 

@@ -18,7 +18,8 @@ const SETTLE_MS = 40
 const SAFETY_POLL_MS = 2_000
 
 type Client = { raw: ServerResponse }
-type Channel = { clients: Set<Client>; known: Set<string> }
+/** `known`: the seqs this channel's clients have (from pages or from this stream). */
+type Channel = { clients: Set<Client>; known: Set<number> }
 
 function frame(event: string, data: unknown): string {
   // JSON has no raw newlines, so the data is one `data:` line.
@@ -77,15 +78,15 @@ export class LiveHub {
 
   /** Streams rows appended to `name` from now on (and, with `afterSeq`, the ones already past it). */
   async subscribeSession(name: string, reply: FastifyReply, afterSeq?: number): Promise<void> {
-    const entry = await this.cache.get(name)
-    const channel = this.channels.get(name) ?? { clients: new Set(), known: new Set(entry.summaries.map((s) => s.id)) }
+    const { rows } = (await this.cache.get(name)).reader
+    const channel = this.channels.get(name) ?? { clients: new Set(), known: new Set(rows.map((r) => r.summary.seq)) }
     this.channels.set(name, channel)
     const client = this.open(reply, () => {
       channel.clients.delete(client)
       if (channel.clients.size === 0 && this.channels.get(name) === channel) this.channels.delete(name)
     })
     channel.clients.add(client)
-    if (afterSeq !== undefined) for (const s of entry.summaries) if (s.seq > afterSeq) client.raw.write(frame('exchange', s))
+    if (afterSeq !== undefined) for (const r of rows) if (r.summary.seq > afterSeq) client.raw.write(frame('exchange', r.summary))
     // Rows that arrived between the client's last page and now are not lost: check at once.
     this.changed()
   }
@@ -158,12 +159,13 @@ export class LiveHub {
       // Compare with what this channel has sent rather than trusting `added`: another reader (a page
       // request, the session list) may have been the one whose refresh read the new journal lines.
       const { entry } = await this.cache.refresh(name)
-      fresh = entry.summaries.filter((s) => !channel.known.has(s.id))
+      fresh = []
+      for (const r of entry.reader.rows) if (!channel.known.has(r.summary.seq)) fresh.push(r.summary)
     } catch {
       return // gone or invalid for the moment (mid-write): the list stream says so, rows resume when it reads again
     }
     for (const s of fresh) {
-      channel.known.add(s.id)
+      channel.known.add(s.seq)
       const data = frame('exchange', s)
       for (const c of channel.clients) c.raw.write(data)
     }

@@ -32,9 +32,8 @@ function checkedName(name: string): string {
 }
 
 async function exchangeOf(cache: SessionCache, name: string, seq: number): Promise<Exchange> {
-  const entry = await cache.get(checkedName(name))
-  const exchange = entry.bySeq.get(seq)
-  if (!exchange) throw new ViewerError('EXCHANGE_NOT_FOUND', `session ${JSON.stringify(name)} has no exchange ${seq} (it holds ${entry.summaries.length})`)
+  const exchange = await cache.exchange(checkedName(name), seq)
+  if (!exchange) throw new ViewerError('EXCHANGE_NOT_FOUND', `session ${JSON.stringify(name)} has no exchange ${seq} (it holds ${(await cache.get(name)).reader.count})`)
   return exchange
 }
 
@@ -45,7 +44,7 @@ export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache)
     const name = checkedName(request.params.name)
     const summary = await cache.summary(name)
     if (summary.invalid) throw new ViewerError('SESSION_INVALID', summary.invalid)
-    const { session } = await cache.get(name)
+    const session = await cache.head(name)
     return {
       summary,
       session: { name: session.name, createdAt: session.createdAt, recording: session.recording, identities: session.identities },
@@ -67,9 +66,9 @@ export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache)
       },
     },
     async (request): Promise<ExchangePage> => {
-      const entry = await cache.get(checkedName(request.params.name))
       const { offset, limit } = request.query
-      return { total: entry.summaries.length, offset, items: entry.summaries.slice(offset, offset + limit) }
+      const { total, items } = await cache.page(checkedName(request.params.name), offset, limit)
+      return { total, offset, items }
     },
   )
 

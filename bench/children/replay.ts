@@ -9,7 +9,7 @@ try {
   const replay = await startReplay({ session: config.session, port: 0 })
   const startMs = performance.now() - t0
   ready(
-    { url: replay.url, startMs, keys: replay.keys, exchanges: replay.session.exchanges.length, rss: process.memoryUsage().rss },
+    { url: replay.url, startMs, keys: replay.keys, exchanges: replay.exchanges, rss: process.memoryUsage().rss },
     { stats: () => ({ misses: replay.misses.length, ...eventLoop(), rss: process.memoryUsage().rss }) },
   )
 } catch (e) {

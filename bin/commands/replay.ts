@@ -56,7 +56,7 @@ Examples:
     })
     // Listen for Ctrl-C before the banner: a script that reads the banner and stops us at once gets a clean stop.
     const stopped = untilStopped()
-    const exchanges = replay.session.exchanges.length
+    const exchanges = replay.exchanges
     console.log(`reltape replay listening on ${replay.url}`)
     console.log(`session: ${replay.source}`)
     console.log(`serving ${exchanges} exchange(s) under ${replay.keys} distinct key(s); never contacts any upstream`)
