@@ -357,6 +357,7 @@ export class SessionReader {
   async #scanFile(resume: { appendAt: number; arrayStart: number; count: number } | undefined, rows: SessionRow[], hasJournal: boolean): Promise<FileScan> {
     const file = this.paths.file
     let scan: FileScan | null
+    this.#unsavedFile++ // even an empty file: its index says so, and the writer's stop appends to that index
     try {
       scan = await scanSessionFile(
         file,

@@ -53,7 +53,7 @@ export function resolveSessionRef(dir: string, ref: string): SessionPaths {
  * and tests; everything that may meet a large session reads it through `SessionReader` instead.
  */
 export async function readSessionFiles(paths: SessionPaths): Promise<Session> {
-  const reader = await SessionReader.open(paths, { saveIndex: false })
+  const reader = await SessionReader.open(paths)
   const exchanges: Exchange[] = []
   for await (const e of reader.exchanges()) exchanges.push(e)
   return { ...reader.head, exchanges }
