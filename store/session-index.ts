@@ -75,12 +75,56 @@ export function isErrorRow(summary: ExchangeSummary): boolean {
   return summary.transportError !== null || summary.ok === false
 }
 
-export function rowOf(exchange: Exchange, src: RowSource, offset: number, length: number): SessionRow {
+/**
+ * One copy of each repeated string (method, path, host, content type, key…) across a session's rows: they repeat
+ * from row to row, and a reader holding 100,000 rows holds each once. Bounded: past its size it stops collecting.
+ */
+export class Interner {
+  readonly #seen = new Map<string, string>()
+  readonly #lists = new Map<string, string[]>()
+
+  constructor(private readonly max = 100_000) {}
+
+  s<T extends string | null>(value: T): T {
+    if (value === null) return value
+    const known = this.#seen.get(value)
+    if (known !== undefined) return known as T
+    if (this.#seen.size < this.max) this.#seen.set(value, value)
+    return value
+  }
+
+  list(values: string[]): string[] {
+    const key = values.join('\n')
+    const known = this.#lists.get(key)
+    if (known) return known
+    if (this.#lists.size < this.max) this.#lists.set(key, values)
+    return values
+  }
+
+  /** The summary with its repeated strings shared. */
+  summary(x: ExchangeSummary): ExchangeSummary {
+    return {
+      ...x,
+      method: this.s(x.method),
+      path: this.s(x.path),
+      host: this.s(x.host),
+      errorCode: this.s(x.errorCode),
+      transportError: this.s(x.transportError),
+      identity: this.s(x.identity),
+      contentType: this.s(x.contentType),
+      relsTypes: this.list(x.relsTypes),
+    }
+  }
+}
+
+const NO_INTERNING = { summary: (x: ExchangeSummary) => x, s: <T>(v: T) => v }
+
+export function rowOf(exchange: Exchange, src: RowSource, offset: number, length: number, intern: Pick<Interner, 'summary' | 's'> = NO_INTERNING): SessionRow {
   const response = exchange.response
   let flags = 0
   if (response?.headers.some(([n]) => /^access-control-/i.test(n))) flags |= ROW_CORS
   if (response?.body.truncated || exchange.request.body.truncated) flags |= ROW_TRUNCATED
-  return { summary: summarize(exchange), src, offset, length, key: defaultKeyDigest(exchange), flags }
+  return { summary: intern.summary(summarize(exchange)), src, offset, length, key: intern.s(defaultKeyDigest(exchange)), flags }
 }
 
 function encodeRow(r: SessionRow): string {
@@ -92,15 +136,19 @@ function encodeRow(r: SessionRow): string {
   ])
 }
 
-function decodeRow(a: unknown[]): SessionRow {
+function decodeRow(a: unknown[], intern: Interner): SessionRow {
   const [src, offset, length, key, flags, seq, id, startedAt, method, path, host, status, ok, errorCode, transportError, identity, durationMs, requestSize, responseSize, resultCount, relsTypes, contentType] = a as [
     RowSource, number, number, string | null, number, number, string, string, string, string, string, number | null, boolean | null,
     string | null, string | null, string | null, number, number, number, number | null, string[], string | null,
   ]
   if (typeof seq !== 'number' || typeof offset !== 'number' || !Array.isArray(relsTypes)) throw new Error('not an index row')
   return {
-    src, offset, length, key, flags,
-    summary: { seq, id, startedAt, method, path, host, status, ok, errorCode, transportError, identity, durationMs, requestSize, responseSize, resultCount, relsTypes, contentType },
+    src, offset, length, key: intern.s(key), flags,
+    summary: {
+      seq, id, startedAt, method: intern.s(method), path: intern.s(path), host: intern.s(host), status, ok, errorCode: intern.s(errorCode),
+      transportError: intern.s(transportError), identity: intern.s(identity), durationMs, requestSize, responseSize, resultCount,
+      relsTypes: intern.list(relsTypes), contentType: intern.s(contentType),
+    },
   }
 }
 
@@ -133,7 +181,7 @@ export async function readIndexTrailer(file: string): Promise<{ trailer: IndexTr
 }
 
 /** The rows of an index (file rows, then journal rows), read a line at a time; null when it is unusable. */
-export async function readIndexRows(file: string, trailerAt: number): Promise<SessionRow[] | null> {
+export async function readIndexRows(file: string, trailerAt: number, intern: Interner): Promise<SessionRow[] | null> {
   const w = await ByteWindow.open(file, 0, trailerAt).catch(() => null)
   if (!w) return null
   const rows: SessionRow[] = []
@@ -146,7 +194,7 @@ export async function readIndexRows(file: string, trailerAt: number): Promise<Se
         pos = 0
         continue
       }
-      rows.push(decodeRow(JSON.parse(w.buf.toString('utf8', pos, nl)) as unknown[]))
+      rows.push(decodeRow(JSON.parse(w.buf.toString('utf8', pos, nl)) as unknown[], intern))
       pos = nl + 1
     }
     return pos === w.end ? rows : null

@@ -19,6 +19,7 @@ import {
   FROM_JOURNAL,
   INDEX_FORMAT,
   INDEX_REVISION,
+  Interner,
   isErrorRow,
   readIndexRows,
   readIndexTrailer,
@@ -142,6 +143,7 @@ export class SessionReader {
   #journal: JournalPart = { indexed: null, rows: [], identities: [] }
   #fileStamp: FileStamp | null = null
   #journalStamp: FileStamp | null = null
+  readonly #intern = new Interner()
   /** Rows read from the journal (not from the index) since the index was last written. */
   #unsaved = 0
   /** Rows read from the file since the index was last written: worth writing the index for, however few. */
@@ -311,7 +313,7 @@ export class SessionReader {
     if (!this.#file.indexed && !this.#journal.indexed) {
       const found = await readIndexTrailer(paths.index)
       if (found) {
-        const rows = await readIndexRows(paths.index, found.at)
+        const rows = await readIndexRows(paths.index, found.at, this.#intern)
         if (rows) known = { trailer: found.trailer, rows }
       }
     } else {
@@ -363,7 +365,7 @@ export class SessionReader {
         file,
         ({ offset, length, value, index }) => {
           const exchange = parseExchange(value, file, `$.exchanges[${index}]`)
-          rows.push(rowOf(exchange, FROM_FILE, offset, length))
+          rows.push(rowOf(exchange, FROM_FILE, offset, length, this.#intern))
           this.#unsavedFile++
         },
         resume ? { resume } : {},
@@ -402,7 +404,7 @@ export class SessionReader {
       journal,
       ({ offset, length, entry }: { offset: number; length: number; entry: JournalEntry }) => {
         if (entry.t === 'exchange') {
-          rows.push(rowOf(entry.exchange, FROM_JOURNAL, offset, length))
+          rows.push(rowOf(entry.exchange, FROM_JOURNAL, offset, length, this.#intern))
           this.#unsaved++
         } else identities.push(entry.identity)
       },

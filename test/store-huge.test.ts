@@ -46,10 +46,10 @@ async function writeLines(file: string, first: string, count: number, line: (seq
   const out = createWriteStream(file, { mode: 0o600 })
   out.write(first)
   for (let seq = 1; seq <= count; seq++) {
-    if (!out.write(line(seq, seq === count))) await new Promise((r) => out.once('drain', r))
+    if (!out.write(line(seq, seq === count))) await new Promise<void>((r) => out.once('drain', () => r()))
   }
   out.end(last)
-  await new Promise((r) => out.once('finish', r))
+  await new Promise<void>((r) => out.once('finish', () => r()))
 }
 
 const head = (name: string) => ({ format: SESSION_FORMAT, name, createdAt: '2026-01-01T00:00:00.000Z', recording: { tool: 'test', mode: 'forward', upstream: null } })

@@ -20,7 +20,7 @@ export type Refresh = { entry: CachedSession; added: ExchangeSummary[]; reloaded
 export type CacheLimits = {
   /** Sessions kept open at most. @default 8 */
   maxSessions?: number
-  /** Rows (about 0.5 KB each) kept in memory at most, over all open sessions; the session in use always stays. @default 500000 */
+  /** Rows (about 0.4 KB each) kept in memory at most, over all open sessions; the session in use always stays. @default 300000 */
   maxRows?: number
 }
 
@@ -35,7 +35,7 @@ export class SessionCache {
     this.store = new SessionStore(dir)
     const l = typeof limits === 'number' ? { maxSessions: limits } : limits
     this.#maxSessions = l.maxSessions ?? 8
-    this.#maxRows = l.maxRows ?? 500_000
+    this.#maxRows = l.maxRows ?? 300_000
   }
 
   /** A session, current. Throws SessionNotFoundError, SessionNameError, SessionFormatError or JournalError. */
