@@ -1,6 +1,6 @@
 /** reltape's programmatic API. */
 export * from './model/index.js'
-export { SessionStore, SessionWriter, readSessionFiles, SessionNotFoundError, type SessionSummary } from './store/store.js'
+export { SessionStore, SessionWriter, SessionReader, readSessionFiles, SessionNotFoundError, type SessionSummary } from './store/store.js'
 export { loadOrCreateCA, type CertificateAuthority } from './store/ca.js'
 export { sessionsDir, reltapeHome } from './store/paths.js'
 export { startReplay, type ReplayOptions, type ReplayHandle } from './replay/start-replay.js'

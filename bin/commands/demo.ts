@@ -7,6 +7,7 @@ import { defaultSessionName, reltapeHome, sessionsDir } from '../../store/paths.
 import { toolName } from '../../store/version.js'
 import { DEFAULT_PORT as VIEWER_PORT, startViewer, type RunningViewer } from '../../viewer/server.js'
 import { summaryLines } from './record.js'
+import { muteMockttpLogs } from '../mockttp-noise.js'
 
 type RecorderStart = Parameters<typeof startRecorder>[0] & { port: number }
 
@@ -44,13 +45,14 @@ async function run({ values }: ParsedArgs): Promise<number> {
   const port = intOption(values, 'port', once ? 0 : 8000)
   const session = stringOption(values, 'session') ?? `demo-${defaultSessionName()}`
 
+  muteMockttpLogs()
   console.log('reltape demo: a support chat with two identities, recorded through the proxy')
   const sandbox = await startSandbox({ port: 0, home })
   console.log(`  sandbox API:  ${sandbox.url}/public/api/v1/   (a local stand-in for the real API)`)
   let rec: Recorder
   try {
     rec = await startOnPreferredPort(
-      { session, port, home, ...(dir ? { dir } : {}), tool: toolName, onExchange: (_e, line) => console.log(`  ${line}`), log: (m) => console.error(`  ${m}`) },
+      { session, port, home, ...(dir ? { dir } : {}), tool: toolName, reuseTlsContexts: true, onExchange: (_e, line) => console.log(`  ${line}`), log: (m) => console.error(`  ${m}`) },
       values.port !== undefined,
     )
   } catch (e) {

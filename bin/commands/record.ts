@@ -1,4 +1,5 @@
 import { dirOption, intOption, listOption, stringOption, untilStopped, UsageError, type Command, type ParsedArgs } from '../command.js'
+import { muteMockttpLogs } from '../mockttp-noise.js'
 import { BROWSER_HOUSEKEEPING, DEFAULT_MAX_BODY, DEFAULT_UPSTREAM_TIMEOUT_MS, parseUpstream, startRecorder, type Recorder, type RecorderSummary } from '../../recorder/index.js'
 import { launchChromium } from '../../recorder/launch.js'
 import { toolName } from '../../store/version.js'
@@ -55,6 +56,7 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
     }
   }
   const host = stringOption(values, 'host') ?? '127.0.0.1'
+  muteMockttpLogs()
   const rec = await startRecorder({
     ...(session ? { session } : {}),
     ...(dir ? { dir } : {}),
@@ -71,6 +73,7 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
     maxBody: maxBodyRaw ? parseSize(maxBodyRaw, 'max-body') : DEFAULT_MAX_BODY,
     upstreamTimeoutMs: intOption(values, 'upstream-timeout', DEFAULT_UPSTREAM_TIMEOUT_MS / 1000, 0, 86_400) * 1000,
     tool: toolName,
+    reuseTlsContexts: true,
     onExchange: (_e, line) => console.log(line),
     log: (m) => console.error(m),
   })

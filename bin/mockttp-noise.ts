@@ -1,7 +1,8 @@
 /**
  * mockttp prints its own lines for failures that the recorder already records as exchanges
- * (`Failed to handle request: connect ECONNREFUSED …`). While a recorder runs, those lines are dropped;
- * everything else printed goes through unchanged.
+ * (`Failed to handle request: connect ECONNREFUSED …`), with `console` and no option to stop it. The CLI, which
+ * owns its process and its screen, drops those lines; everything else printed goes through unchanged. Library
+ * code never does this: an embedder's console is the embedder's.
  */
 const MOCKTTP_NOISE = [/^Failed to handle request/, /^Response error:/, /^Failed to handle websocket/, /^Upstream (request|response) failed/, /^Error in proxied request/]
 
