@@ -1,13 +1,16 @@
 /**
  * Browser tests of the sessions list and the exchange list: broken sessions, filters, keyboard,
- * live rows while a recorder appends, and a 10,000-exchange session.
+ * live rows while a recorder appends, paths shown without the prefix they all share, and a 10,000-exchange session.
  */
-import type { Browser } from 'playwright-core'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Exchange } from '../model/session.js'
 import { SessionStore, type SessionWriter } from '../store/store.js'
 import type { RunningViewer } from '../viewer/server.js'
 import { type BrowserFixture, deepText, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
-import { listExchange, writeLongSession } from './helpers/viewer-ui-sessions.js'
+import { listExchange, sessionOf, writeLongSession } from './helpers/viewer-ui-sessions.js'
 
 let browser: Browser
 let viewer: RunningViewer
@@ -18,6 +21,8 @@ let writer: SessionWriter | null = null
 beforeAll(async () => {
   fixture = await openBrowserFixture(async (dir) => {
     await writeLongSession(dir, 'long', 10_000)
+    const api = ['chats/history', 'chats/channel/send/support', 'tickets/close', 'files/upload'].map((p, i) => callTo(i + 1, `/public/api/v1/${p}`))
+    await writeFile(join(dir, 'api.json'), JSON.stringify(sessionOf('api', api)), { mode: 0o600 })
   })
   ;({ browser, viewer, dir } = fixture)
 }, 120_000)
@@ -29,8 +34,31 @@ afterEach(async () => {
 
 afterAll(() => fixture?.close())
 
-const rowSeqs = async (page: import('playwright-core').Page): Promise<number[]> =>
+const rowSeqs = async (page: Page): Promise<number[]> =>
   (await page.locator('[data-testid=exchange-row]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))))).sort((a, b) => a - b)
+
+/** One recorded call to `path` on api.example.test. */
+function callTo(seq: number, path: string): Exchange {
+  const x = listExchange(seq)
+  return { ...x, request: { ...x.request, url: `https://api.example.test${path}` } }
+}
+
+/** The path column of every row shown, by seq: the text the user reads and the full URL its tooltip gives. */
+const pathCells = async (page: Page): Promise<Record<number, { text: string; title: string | null }>> =>
+  Object.fromEntries(
+    await page.locator('[data-testid=exchange-row]').evaluateAll((rows) =>
+      rows.map((r) => {
+        const cell = r.querySelector('.path')
+        return [Number(r.getAttribute('data-seq')), { text: cell?.textContent?.trim() ?? '', title: cell?.getAttribute('title') ?? null }]
+      }),
+    ),
+  )
+
+/** The shared prefix the list's header shows, or null when it shows none. */
+const headerPrefix = async (page: Page): Promise<string | null> => {
+  const prefix = page.locator('[data-testid=path-prefix]')
+  return (await prefix.count()) === 0 ? null : await deepText(prefix)
+}
 
 // A browser on a shared 2-core machine: generous bounds per test (each still ends).
 describe('viewer UI: lists', { timeout: 90_000 }, () => {
@@ -47,19 +75,68 @@ describe('viewer UI: lists', { timeout: 90_000 }, () => {
     await page.close()
   })
 
-  it('warms up the exchange view out of sight once the first rows show: nothing fetched for it, nothing left behind', async () => {
+  it('a session opens on its list and a hint; a clicked row opens its exchange and is marked open', async () => {
     const { page, problems } = await newPage(browser)
-    const requested: string[] = []
-    page.on('request', (r) => requested.push(decodeURIComponent(r.url())))
-    // Watch the document's own children from the first script on: the stand-in lives there, briefly.
-    await page.addInitScript(`new MutationObserver((records) => { for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1 && n.querySelector && n.querySelector('exchange-view')) window.__standIn = { hidden: getComputedStyle(n).visibility, ariaHidden: n.getAttribute('aria-hidden') } }).observe(document, { childList: true, subtree: true })`)
     await page.goto(`${viewer.url}#/sessions/example`)
     await poll(() => page.locator('[data-testid=exchange-row]').count()).toBe(11)
-    await poll(() => page.evaluate('window.__standIn ?? null')).toEqual({ hidden: 'hidden', ariaHidden: 'true' })
-    // Removed after its frames; the page shows no exchange until one is opened.
-    await poll(() => page.evaluate('document.body.querySelectorAll(":scope > div > exchange-view").length')).toBe(0)
+    expect(await deepText(page.locator('session-view'))).toContain('Select an exchange.')
     expect(await page.locator('exchange-view').count()).toBe(0)
-    expect(requested.filter((u) => u.includes('prewarm') || u.includes('\u0000'))).toEqual([])
+    expect(await page.locator('[data-testid=exchange-row].open').count()).toBe(0)
+    await page.locator('[data-testid=exchange-row][data-seq="3"]').click()
+    await poll(() => deepText(page.locator('[data-testid=banner]'))).toContain('ACCESS_DENIED')
+    expect(new URL(page.url()).hash).toBe('#/sessions/example/exchanges/3')
+    expect(await page.locator('[data-testid=exchange-row].open').getAttribute('data-seq')).toBe('3')
+    expect(await page.locator('exchange-view').count()).toBe(1)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  it('shows paths without the /public/api/v1/ they all share, which the header shows once; tooltips and filters keep full paths', async () => {
+    const { page, problems } = await newPage(browser)
+    await page.goto(`${viewer.url}#/sessions/api`)
+    await poll(() => rowSeqs(page)).toEqual([1, 2, 3, 4])
+    expect(await headerPrefix(page)).toBe('/public/api/v1/')
+    const cells = await pathCells(page)
+    expect(cells[1]).toEqual({ text: 'chats/history', title: 'api.example.test/public/api/v1/chats/history' })
+    expect(cells[2]?.text).toBe('chats/channel/send/support')
+    expect(cells[3]?.text).toBe('tickets/close')
+    expect(cells[4]?.text).toBe('files/upload')
+    // The filter still reads full paths, and the prefix stays what the session's rows share.
+    await page.locator('[data-testid=filter]').fill('path:/public/api/v1/chats')
+    await poll(() => rowSeqs(page)).toEqual([1, 2])
+    expect(await headerPrefix(page)).toBe('/public/api/v1/')
+    expect((await pathCells(page))[1]?.text).toBe('chats/history')
+    // A session with a call outside the API (/health) shares no directory: full paths, no prefix.
+    await page.goto(`${viewer.url}#/sessions/example`)
+    await poll(() => page.locator('[data-testid=exchange-row]').count()).toBe(11)
+    expect(await headerPrefix(page)).toBeNull()
+    const example = await pathCells(page)
+    expect(example[10]?.text).toBe('/public/api/v1/files/upload')
+    expect(example[11]?.text).toBe('/health')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  it('shortens the shared prefix when the recorder appends a call that does not share it; a single row shows its full path', async () => {
+    const store = new SessionStore(dir)
+    writer = await store.open('prefixed', { recording: { tool: 'reltape/test', mode: 'reverse', upstream: 'https://api.example.test' }, warn: () => {} })
+    writer.append(callTo(writer.nextSeq(), '/public/api/v1/chats/history'))
+    const { page, problems } = await newPage(browser)
+    await page.goto(`${viewer.url}#/sessions/prefixed`)
+    await poll(() => rowSeqs(page)).toEqual([1])
+    await poll(() => page.locator('[data-testid=live].on').count()).toBe(1)
+    expect(await headerPrefix(page)).toBeNull()
+    expect((await pathCells(page))[1]?.text).toBe('/public/api/v1/chats/history')
+    writer.append(callTo(writer.nextSeq(), '/public/api/v1/chats/list'))
+    await poll(() => headerPrefix(page)).toBe('/public/api/v1/chats/')
+    expect(Object.values(await pathCells(page)).map((c) => c.text)).toEqual(['history', 'list'])
+    writer.append(callTo(writer.nextSeq(), '/public/api/v1/files/upload'))
+    await poll(() => headerPrefix(page)).toBe('/public/api/v1/')
+    expect(Object.values(await pathCells(page)).map((c) => c.text)).toEqual(['chats/history', 'chats/list', 'files/upload'])
+    writer.append(callTo(writer.nextSeq(), '/health'))
+    await poll(() => rowSeqs(page)).toEqual([1, 2, 3, 4])
+    await poll(() => headerPrefix(page)).toBeNull()
+    expect(Object.values(await pathCells(page)).map((c) => c.text)).toEqual(['/public/api/v1/chats/history', '/public/api/v1/chats/list', '/public/api/v1/files/upload', '/health'])
     expect(problems).toEqual([])
     await page.close()
   })
@@ -156,4 +233,25 @@ describe('viewer UI: lists', { timeout: 90_000 }, () => {
     expect(problems).toEqual([])
     await page.close()
   }, 150_000) // summaries arrive in ten pages; on a loaded 2-core machine that can take a while
+
+  it('a link to exchange 9,000 of 10,000 opens it, and the list brings its row into view, marked, once its page arrives', async () => {
+    const { page, problems } = await newPage(browser)
+    await page.goto(`${viewer.url}#/sessions/long/exchanges/9000`)
+    await poll(() => deepText(page.locator('[data-testid=result-tree]')), 60_000).toContain('message 9000')
+    const row = page.locator('[data-testid=exchange-row][data-seq="9000"]')
+    await poll(() => row.count(), 90_000).toBe(1)
+    expect(await row.getAttribute('class')).toMatch(/\bopen\b.*\bcursor\b/)
+    // In view, not just rendered in the margin around it (within a pixel: the layout has fractional pixels).
+    const inView = await page.locator('[data-testid=exchange-scroller]').evaluate((s) => {
+      const r = s.querySelector('[data-seq="9000"]')!.getBoundingClientRect()
+      const box = s.getBoundingClientRect()
+      return r.top >= box.top - 1 && r.bottom <= box.bottom + 1
+    })
+    expect(inView).toBe(true)
+    // The keyboard goes on from there.
+    await page.keyboard.press('j')
+    await poll(() => page.locator('[data-testid=exchange-row].cursor').getAttribute('data-seq')).toBe('9001')
+    expect(problems).toEqual([])
+    await page.close()
+  }, 150_000)
 })

@@ -50,8 +50,8 @@ export const urls = {
   config: () => 'api/config',
 }
 
-/** The response of a GET that succeeded; a failure is an ApiError with the server's code. The body is not read yet. */
-async function getOk(url: string, signal?: AbortSignal): Promise<Response> {
+/** The JSON of a GET that succeeded; a failure is an ApiError with the server's code. */
+async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
   let res: Response
   try {
     res = await fetch(url, { signal: signal ?? null, headers: { accept: 'application/json' } })
@@ -72,23 +72,13 @@ async function getOk(url: string, signal?: AbortSignal): Promise<Response> {
     }
     throw new ApiError(code, message, res.status)
   }
-  return res
+  return (await res.json()) as T
 }
-
-async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
-  return (await (await getOk(url, signal)).json()) as T
-}
-
-/** A response whose JSON body is parsed only when asked: a caller can put the parsing off until it has time. */
-export type Deferred<T> = { json(): Promise<T> }
 
 export const api = {
   sessions: (signal?: AbortSignal) => getJson<SessionListItem[]>(urls.sessions(), signal),
   session: (name: string, signal?: AbortSignal) => getJson<SessionDetail>(urls.session(name), signal),
-  exchanges: async (name: string, offset: number, limit: number, signal?: AbortSignal): Promise<Deferred<ExchangePage>> => {
-    const res = await getOk(urls.exchanges(name, offset, limit), signal)
-    return { json: () => res.json() as Promise<ExchangePage> }
-  },
+  exchanges: (name: string, offset: number, limit: number, signal?: AbortSignal) => getJson<ExchangePage>(urls.exchanges(name, offset, limit), signal),
   exchange: (name: string, seq: number, signal?: AbortSignal) => getJson<Exchange>(urls.exchange(name, seq), signal),
   config: (signal?: AbortSignal) => getJson<RelsConfig>(urls.config(), signal),
 }

@@ -3,8 +3,7 @@
  * not refetch), and one request in flight at a time (holding `j` does not queue a fetch per row passed).
  *
  * The app asks for an exchange as soon as the URL names it, before any component renders: the request then runs
- * while the list scrolls to the row and the pane draws its loading state (about 30 ms of main thread measured on
- * a 10,000-row session), instead of after them.
+ * while the list scrolls to the row and the pane draws its loading state, instead of waiting behind them.
  */
 import type { Exchange } from '../../../model/session.js'
 import { api } from './api.js'
@@ -14,11 +13,6 @@ const cache = new Map<string, Exchange>()
 let inFlight: { key: string; promise: Promise<Exchange>; abort: AbortController } | null = null
 
 const keyOf = (session: string, seq: number) => `${session}\u0000${seq}`
-
-/** Puts an exchange in the cache as if it had been loaded (the prewarm's stand-in exchange: see prewarm.ts). */
-export function primeExchange(session: string, exchange: Exchange): void {
-  cache.set(keyOf(session, exchange.seq), exchange)
-}
 
 /** The exchange if it is already loaded: the pane shows it in the same frame, with no loading state. */
 export function cachedExchange(session: string, seq: number): Exchange | undefined {

@@ -13,6 +13,7 @@ export type OpenDetail = { seq: number }
 /**
  * The exchange table, virtualised: only the rows in view (plus a margin) are in the DOM.
  * Columns: seq, envelope OK/Error (transport failures too), method, path, identity, time, duration, size.
+ * The start every path shares (`prefix`) is shown once, in the header; each row's title keeps its full URL.
  *
  * @fires exchange-open - a row was clicked (detail: OpenDetail)
  */
@@ -22,6 +23,7 @@ export class ExchangeList extends LitElement {
     cursor: { type: Number },
     opened: { type: Number },
     follow: { type: Boolean },
+    prefix: { type: String },
     _top: { state: true },
     _height: { state: true },
   }
@@ -33,11 +35,20 @@ export class ExchangeList extends LitElement {
   declare opened: number | null
   /** Keep the newest row in view when rows arrive while scrolled to the bottom (live recording). */
   declare follow: boolean
+  /** The start of every path, shown in the header instead of in each row; '' shows full paths. */
+  declare prefix: string
   declare private _top: number
   declare private _height: number
   private _resize: ResizeObserver | null = null
   private _frame = 0
   private _wasAtBottom = false
+  /**
+   * The cursor's row until it has been brought into view: a link names an exchange before the page holding its row
+   * has arrived. Dropped once the user scrolls by hand, so a late page does not pull the list away from them.
+   */
+  private _reveal: number | null = null
+  /** Passive, as a listener on wheel must be for scrolling to stay smooth. */
+  private readonly _onUserScroll = { handleEvent: () => (this._reveal = null), passive: true }
 
   constructor() {
     super()
@@ -45,6 +56,7 @@ export class ExchangeList extends LitElement {
     this.cursor = null
     this.opened = null
     this.follow = true
+    this.prefix = ''
     this._top = 0
     this._height = 600
   }
@@ -75,17 +87,19 @@ export class ExchangeList extends LitElement {
   protected override updated(changed: PropertyValues<this>): void {
     const s = this._scroller
     if (changed.has('items') && s && this.follow && this._wasAtBottom) s.scrollTop = s.scrollHeight
-    if (changed.has('cursor') && this.cursor !== null) this.scrollToSeq(this.cursor)
+    if (changed.has('cursor')) this._reveal = this.cursor
+    if (this._reveal !== null && (changed.has('cursor') || changed.has('items')) && this.scrollToSeq(this._reveal)) this._reveal = null
   }
 
-  /** Brings a row into view (the least scrolling that shows it whole). */
-  scrollToSeq(seq: number): void {
+  /** Brings a row into view (the least scrolling that shows it whole); false when the row is not in the list. */
+  scrollToSeq(seq: number): boolean {
     const s = this._scroller
     const i = this.items.findIndex((x) => x.seq === seq)
-    if (!s || i < 0) return
+    if (!s || i < 0) return false
     const y = i * ROW_H
     if (y < s.scrollTop) s.scrollTop = y
     else if (y + ROW_H > s.scrollTop + s.clientHeight) s.scrollTop = y + ROW_H - s.clientHeight
+    return true
   }
 
   private _onScroll(e: Event): void {
@@ -102,9 +116,9 @@ export class ExchangeList extends LitElement {
     for (let i = first; i < last; i++) rows.push(this._row(this.items[i] as ExchangeSummary, i))
     return html`
       <div class="head row" role="row">
-        <span>#</span><span>Envelope</span><span>Method</span><span>Path</span><span>Identity</span><span>Time</span><span class="r">Duration</span><span class="r">Size</span>
+        <span>#</span><span>Envelope</span><span>Method</span><span class="path" title=${this.prefix ? `every path listed starts with ${this.prefix}` : nothing}><bdi>Path${this.prefix ? html` <span class="prefix" data-testid="path-prefix">${this.prefix}</span>` : nothing}</bdi></span><span>Identity</span><span>Time</span><span class="r">Duration</span><span class="r">Size</span>
       </div>
-      <div class="scroller" data-testid="exchange-scroller" @scroll=${this._onScroll} role="grid" aria-rowcount=${n}>
+      <div class="scroller" data-testid="exchange-scroller" @scroll=${this._onScroll} @wheel=${this._onUserScroll} @pointerdown=${this._onUserScroll} role="grid" aria-rowcount=${n}>
         <div class="spacer" style="height:${n * ROW_H}px">${rows}</div>
       </div>
     `
@@ -112,6 +126,7 @@ export class ExchangeList extends LitElement {
 
   private _row(x: ExchangeSummary, i: number): TemplateResult {
     const err = isError(x)
+    const path = this.prefix && x.path.startsWith(this.prefix) ? x.path.slice(this.prefix.length) : x.path
     const cls = `row ${err ? 'err' : ''} ${x.seq === this.opened ? 'open' : ''} ${x.seq === this.cursor ? 'cursor' : ''}`
     const badge = x.transportError
       ? html`<span class="badge err" title="transport failure">${x.transportError}</span>`
@@ -124,7 +139,7 @@ export class ExchangeList extends LitElement {
       <span class="seq">${x.seq}</span>
       <span>${badge}</span>
       <span class="method">${x.method}</span>
-      <span class="path" title=${x.host + x.path}><bdi>${x.path}${x.resultCount !== null && x.resultCount > 1 ? html` <span class="muted">[${x.resultCount}]</span>` : nothing}</bdi></span>
+      <span class="path" title=${x.host + x.path}><bdi>${path}${x.resultCount !== null && x.resultCount > 1 ? html` <span class="muted">[${x.resultCount}]</span>` : nothing}</bdi></span>
       <span class="ident">${x.identity ?? ''}</span>
       <span class="time" title=${x.startedAt}>${formatTime(x.startedAt)}</span>
       <span class="r">${formatDuration(x.durationMs)}</span>
@@ -137,6 +152,7 @@ export class ExchangeList extends LitElement {
     .row { display: grid; grid-template-columns: 36px 92px 44px minmax(80px, 1fr) 78px 88px 54px 56px; gap: 0 6px; align-items: center; height: ${ROW_H}px; padding: 0 10px; box-sizing: border-box; white-space: nowrap; }
     .row > span { overflow: hidden; text-overflow: ellipsis; }
     .head { background: var(--bg-alt); border-bottom: 1px solid var(--border); color: var(--fg-muted); font-weight: 600; font-size: 11px; flex: none; }
+    .head .prefix { font: 400 11px var(--font-mono); }
     .scroller { flex: 1; overflow: auto; position: relative; min-height: 0; outline: none; }
     .spacer { position: relative; }
     .spacer .row { position: absolute; left: 0; right: 0; top: 0; cursor: default; border-bottom: 1px solid #f0f2f4; font-family: var(--font-mono); }
@@ -148,8 +164,8 @@ export class ExchangeList extends LitElement {
     .seq, .time, .ident, .r, .muted { color: var(--fg-muted); }
     .r { text-align: right; }
     .method { font-weight: 600; }
-    /* API paths share a long prefix: when cut, cut the start, so the distinctive end stays visible. */
-    .spacer .path { direction: rtl; text-align: left; }
+    /* When cut, cut the start: a path's distinctive end, and the end of the shared prefix the rows go on from. */
+    .path { direction: rtl; text-align: left; }
     .path bdi { direction: ltr; unicode-bidi: isolate; }
     .badge { font: 600 10.5px/16px var(--font-ui); padding: 0 6px; border-radius: 8px; }
     .badge.ok { background: var(--ok-bg); color: var(--ok); }

@@ -4,7 +4,6 @@ import type { RelsConfig } from '../../../../model/rels.js'
 import { findToken, maskToken } from '../../../../model/auth.js'
 import type { SessionIdentity } from '../api.js'
 import { toCurl } from '../curl.js'
-import { afterPaint } from '../after-paint.js'
 import { cachedExchange, loadExchange } from '../exchange-loader.js'
 import { formatDateTime, formatDuration, formatSize } from '../format.js'
 import { reportError } from '../report-error.js'
@@ -65,14 +64,6 @@ export class ExchangeView extends LitElement {
       this._reveal = false
       this._curl = false
       void this._load()
-    }
-  }
-
-  protected override updated(changed: PropertyValues<this>): void {
-    if ((changed.has('_exchange' as keyof ExchangeView) && this._exchange) || (changed.has('_failed' as keyof ExchangeView) && this._failed)) {
-      // Shown (its parts render in this frame): tell the session view, which holds back its list paging meanwhile.
-      const seq = this.seq
-      afterPaint(() => this.dispatchEvent(new CustomEvent('exchange-settled', { detail: { seq }, bubbles: true, composed: true })))
     }
   }
 

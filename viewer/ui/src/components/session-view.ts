@@ -3,7 +3,7 @@ import type { ExchangeSummary } from '../../../../model/summary.js'
 import type { RelsConfig } from '../../../../model/rels.js'
 import { api, urls, type SessionDetail } from '../api.js'
 import { compileFilter, isError, parseFilter } from '../filter.js'
-import { prewarmWhenIdle } from '../prewarm.js'
+import { sharedPrefix, shownPrefix } from '../path-prefix.js'
 import { reportError } from '../report-error.js'
 import { type Tab, navigate } from '../route.js'
 import './exchange-list.js'
@@ -28,7 +28,6 @@ export class SessionView extends LitElement {
     _total: { state: true },
     _detail: { state: true },
     _cursor: { state: true },
-    _listOpened: { state: true },
     _live: { state: true },
     _failed: { state: true },
   }
@@ -42,25 +41,19 @@ export class SessionView extends LitElement {
   declare private _total: number
   declare private _detail: SessionDetail | null
   declare private _cursor: number | null
-  /** The row the list marks as open: it follows `seq` once the exchange is shown (see _holdPaging). */
-  declare private _listOpened: number | null
   declare private _live: boolean
   declare private _failed: string | null
   private _seen = new Set<number>()
   /** Envelope and transport errors among the rows, for the counter. */
   private _errors = 0
+  /** The directory every row's path starts with, kept as rows arrive (null before the first row). */
+  private _prefix: string | null = null
   private _abort: AbortController | null = null
   private _events: EventSource | null = null
   private _retry: ReturnType<typeof setTimeout> | undefined
   private _shown: ExchangeSummary[] = []
   private _shownFor: { all: ExchangeSummary[]; filter: string } | null = null
   private readonly _onKey = (e: KeyboardEvent) => this._key(e)
-  /** Set while an opened exchange loads and renders: list paging waits, so the two do not share the main thread. */
-  private _opening: Promise<void> | null = null
-  private _opened: (() => void) | null = null
-  private readonly _onSettled = (e: Event) => {
-    if ((e as CustomEvent<{ seq: number }>).detail.seq === this.seq) this._opened?.()
-  }
 
   constructor() {
     super()
@@ -73,7 +66,6 @@ export class SessionView extends LitElement {
     this._total = 0
     this._detail = null
     this._cursor = null
-    this._listOpened = null
     this._live = false
     this._failed = null
   }
@@ -81,45 +73,18 @@ export class SessionView extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback()
     window.addEventListener('keydown', this._onKey)
-    this.addEventListener('exchange-settled', this._onSettled)
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback()
     window.removeEventListener('keydown', this._onKey)
-    this.removeEventListener('exchange-settled', this._onSettled)
     this._stop()
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('name')) void this._load()
-    if (changed.has('seq')) {
-      if (this.seq === null) this._listOpened = null
-      else this._holdPaging(this.seq)
-    }
-  }
-
-  /**
-   * Until the opened exchange is shown (or for 2 s at most, if it never says so), the list waits: no paging, and
-   * its cursor and open row stay put. Moving them to a row far away re-renders every visible row; done after, the
-   * exchange shows ~40–60 ms sooner when the URL jumps across a 10,000-row list.
-   */
-  private _holdPaging(seq: number): void {
-    this._opened?.()
-    this._opening = new Promise<void>((resolve) => {
-      const shown = () => {
-        clearTimeout(timer)
-        this._opened = null
-        this._opening = null
-        if (this.seq === seq) {
-          this._cursor = seq
-          this._listOpened = seq
-        }
-        resolve()
-      }
-      const timer = setTimeout(shown, 2000)
-      this._opened = shown
-    })
+    // The keyboard goes on from the exchange that was opened, however it was (click, link, Enter).
+    if (changed.has('seq') && this.seq !== null) this._cursor = this.seq
   }
 
   private _stop(): void {
@@ -135,6 +100,7 @@ export class SessionView extends LitElement {
     this._abort = abort
     this._all = []
     this._errors = 0
+    this._prefix = null
     this._seen = new Set()
     this._total = 0
     this._failed = null
@@ -147,18 +113,10 @@ export class SessionView extends LitElement {
       let offset = 0
       let limit = FIRST_PAGE
       for (;;) {
-        if (offset > 0) await this._opening
-        const response = await api.exchanges(name, offset, limit, abort.signal)
-        // A page that arrives while an exchange opens is parsed and added after it is shown: parsing 1,000 rows
-        // takes the main thread for several milliseconds the opening needs.
-        if (this._opening) await this._opening
-        const page = await response.json()
+        const page = await api.exchanges(name, offset, limit, abort.signal)
         if (abort.signal.aborted) return
         this._total = Math.max(page.total, this._total)
         this._add(page.items)
-        // Once the first rows are up, while the user reads them, the exchange view is warmed up (see prewarm.ts);
-        // an exchange already being opened does that itself.
-        if (offset === 0) prewarmWhenIdle(() => this.seq === null)
         offset += page.items.length
         if (page.items.length === 0 || offset >= page.total) break
         limit = PAGE
@@ -205,6 +163,8 @@ export class SessionView extends LitElement {
     this._all = next
     // Counted as rows arrive, not per render: a 10,000-row session renders once per page while it loads.
     for (const x of fresh) if (isError(x)) this._errors++
+    // Over every row loaded, not just the filtered ones: the prefix stays put while the user types a filter.
+    this._prefix = sharedPrefix(this._prefix, fresh)
   }
 
   /** The filtered rows, recomputed only when the rows or the filter change. */
@@ -272,7 +232,7 @@ export class SessionView extends LitElement {
             <span class="counts" data-testid="counts">${rows.length === this._all.length ? `${this._all.length.toLocaleString()}` : `${rows.length.toLocaleString()} of ${this._all.length.toLocaleString()}`}${this._all.length < this._total ? ` (loading ${this._total.toLocaleString()})` : ''} · <span class=${errors ? 'errs' : ''}>${errors} ${errors === 1 ? 'error' : 'errors'}</span></span>
           </div>
           ${problems.length ? html`<div class="problem">${problems.join('; ')}</div>` : nothing}
-          <exchange-list .items=${rows} .cursor=${this._cursor} .opened=${this._listOpened} @exchange-open=${(e: CustomEvent<{ seq: number }>) => navigate({ seq: e.detail.seq })}></exchange-list>
+          <exchange-list .items=${rows} .cursor=${this._cursor} .opened=${this.seq} .prefix=${shownPrefix(this._prefix, this._all.length)} @exchange-open=${(e: CustomEvent<{ seq: number }>) => navigate({ seq: e.detail.seq })}></exchange-list>
         </div>
         <div class="right">
           ${this.seq !== null

@@ -1,5 +1,0 @@
-export * from './store.js'
-export * from './paths.js'
-export * from './journal.js'
-export * from './lock.js'
-export * from './ca.js'
