@@ -1,5 +1,6 @@
-/** What a subcommand is, and the errors the CLI maps to exit codes. */
+/** What a subcommand is, and the usage error (exit 2) its arguments can raise. */
 import type { ParseArgsConfig } from 'node:util'
+import { ReltapeError } from '../model/errors.js'
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {
   /** One line for `--help`. */
@@ -28,10 +29,9 @@ export type Command = {
 }
 
 /** A mistake in how the command was called: one line on stderr, exit 2. */
-export class UsageError extends Error {
-  readonly code = 'USAGE'
-  constructor(message: string) {
-    super(message)
+export class UsageError extends ReltapeError<'USAGE'> {
+  constructor(problem: string) {
+    super('USAGE', { problem })
     this.name = 'UsageError'
   }
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * The reltape CLI: parses arguments, runs one subcommand, maps errors to exit codes
- * (0 ok, 1 runtime error, 2 usage error). Stack traces only with RELTAPE_DEBUG=1.
+ * The reltape CLI: parses arguments, runs one subcommand, maps errors to exit codes through the error registry
+ * (model/errors.ts: 0 ok, 1 runtime error, 2 usage error). Stack traces only with RELTAPE_DEBUG=1.
  */
 import { parseArgs } from 'node:util'
 import { UsageError, type Command } from './command.js'
 import { commands } from './commands/index.js'
+import { errorInfo } from '../model/errors.js'
 import { version } from '../store/version.js'
 
 
@@ -73,15 +74,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (e: unknown) => {
-    const err = e as Error & { code?: string }
-    if (err instanceof UsageError) {
-      console.error(`reltape: ${err.message}`)
-      process.exitCode = 2
-      return
-    }
-    console.error(`reltape: ${err?.message ?? String(e)}`)
+    const err = e as Error | undefined
+    // The registry gives the exit code (2 for usage and option errors, 1 otherwise) and the code a user can search for.
+    const { code, exit } = errorInfo(e)
+    console.error(`reltape: ${err?.message ?? String(e)}${code ? ` [${code}]` : ''}`)
     if (process.env.RELTAPE_DEBUG === '1') console.error(err?.stack)
-    else if (!err?.code || !/^[A-Z_]+$/.test(err.code)) console.error('(set RELTAPE_DEBUG=1 for the stack trace)')
-    process.exitCode = 1
+    else if (!code) console.error('(set RELTAPE_DEBUG=1 for the stack trace)')
+    process.exitCode = exit
   },
 )

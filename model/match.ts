@@ -91,6 +91,23 @@ function childNodes(nodes: IgnoreNode[], key: string): IgnoreNode[] {
 }
 
 /**
+ * The ignore rule, shared by every walk over a body: the nodes an array item at `index` sees (the array's own:
+ * a name passes through lists, and those for its index or `*`), or null when the item is ignored.
+ */
+function itemNodes(nodes: IgnoreNode[], index: number): IgnoreNode[] | null {
+  if (nodes.length === 0) return NO_NODES
+  const own = childNodes(nodes, String(index))
+  if (own.some((n) => n.end)) return null
+  return [...nodes, ...own]
+}
+
+/** The nodes an object field `key` sees, or null when the field is ignored. */
+function fieldNodes(nodes: IgnoreNode[], key: string): IgnoreNode[] | null {
+  const sub = childNodes(nodes, key)
+  return sub.length && sub.some((n) => n.end) ? null : sub
+}
+
+/**
  * JSON with object keys sorted and the ignored fields left out. A name segment applied to an array
  * applies to each of its items, so `Messages.LocalId` reaches into a list of messages.
  */
@@ -103,14 +120,8 @@ function write(value: unknown, nodes: IgnoreNode[]): string {
   if (Array.isArray(value)) {
     let s = '['
     for (let i = 0; i < value.length; i++) {
-      // Items see the array's own nodes (a name passes through lists) and those for their index or `*`.
-      let itemNodes = NO_NODES
-      if (nodes.length) {
-        const own = childNodes(nodes, String(i))
-        if (own.some((n) => n.end)) continue
-        itemNodes = [...nodes, ...own]
-      }
-      s += (s.length > 1 ? ',' : '') + write(value[i], itemNodes)
+      const sub = itemNodes(nodes, i)
+      if (sub) s += (s.length > 1 ? ',' : '') + write(value[i], sub)
     }
     return s + ']'
   }
@@ -121,8 +132,8 @@ function write(value: unknown, nodes: IgnoreNode[]): string {
   for (const k of keys) {
     const v = obj[k]
     if (v === undefined) continue
-    const sub = childNodes(nodes, k)
-    if (sub.length && sub.some((n) => n.end)) continue
+    const sub = fieldNodes(nodes, k)
+    if (!sub) continue
     s += (first ? '' : ',') + JSON.stringify(k) + ':' + write(v, sub)
     first = false
   }
@@ -338,21 +349,17 @@ function flattenInto(v: unknown, nodes: IgnoreNode[], path: string, out: Map<str
   let any = false
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
-      let itemNodes = NO_NODES
-      if (nodes.length) {
-        const own = childNodes(nodes, String(i))
-        if (own.some((n) => n.end)) continue
-        itemNodes = [...nodes, ...own]
-      }
+      const sub = itemNodes(nodes, i)
+      if (!sub) continue
       any = true
-      flattenInto(v[i], itemNodes, `${path}[${i}]`, out)
+      flattenInto(v[i], sub, `${path}[${i}]`, out)
     }
   } else {
     const obj = v as Record<string, unknown>
     for (const k of Object.keys(obj)) {
       if (obj[k] === undefined) continue
-      const sub = childNodes(nodes, k)
-      if (sub.length && sub.some((n) => n.end)) continue
+      const sub = fieldNodes(nodes, k)
+      if (!sub) continue
       any = true
       flattenInto(obj[k], sub, path ? `${path}.${k}` : k, out)
     }

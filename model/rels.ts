@@ -92,30 +92,30 @@ export class RelsIndex {
   /** Every reference found in Result and in Rels objects, in document order. */
   readonly references: Reference[] = []
 
-  private readonly byKey = new Map<RelKey, RelObject>()
-  private readonly typesById = new Map<string, string[]>()
-  private readonly typeByLower = new Map<string, string>()
-  private readonly overrides: Map<string, string>
-  private readonly targetCache = new Map<string, string | null>()
-  private readonly referenceCache = new Map<string, boolean>()
-  private readonly backRefs = new Map<RelKey, Reference[]>()
-  private readonly singulars = new Map<string, string>()
+  readonly #byKey = new Map<RelKey, RelObject>()
+  readonly #typesById = new Map<string, string[]>()
+  readonly #typeByLower = new Map<string, string>()
+  readonly #overrides: Map<string, string>
+  readonly #targetCache = new Map<string, string | null>()
+  readonly #referenceCache = new Map<string, boolean>()
+  readonly #backRefs = new Map<RelKey, Reference[]>()
+  readonly #singulars = new Map<string, string>()
 
-  private constructor(
-    private readonly rels: Record<string, RelObject[]>,
-    config: RelsConfig | undefined,
-  ) {
+  readonly #rels: Record<string, RelObject[]>
+
+  private constructor(rels: Record<string, RelObject[]>, config: RelsConfig | undefined) {
+    this.#rels = rels
     this.types = Object.keys(rels)
-    this.overrides = new Map(Object.entries(config?.rels ?? {}).filter(([, v]) => typeof v === 'string'))
+    this.#overrides = new Map(Object.entries(config?.rels ?? {}).filter(([, v]) => typeof v === 'string'))
     for (const type of this.types) {
-      this.typeByLower.set(type.toLowerCase(), type)
+      this.#typeByLower.set(type.toLowerCase(), type)
       for (const object of rels[type] ?? []) {
         const key = relKey(type, object.Id)
-        if (this.byKey.has(key)) continue // a duplicate Id: the first one wins, as a client's lookup would
-        this.byKey.set(key, object)
+        if (this.#byKey.has(key)) continue // a duplicate Id: the first one wins, as a client's lookup would
+        this.#byKey.set(key, object)
         const id = String(object.Id)
-        const holders = this.typesById.get(id)
-        if (holders === undefined) this.typesById.set(id, [type])
+        const holders = this.#typesById.get(id)
+        if (holders === undefined) this.#typesById.set(id, [type])
         else holders.push(type)
       }
     }
@@ -124,29 +124,29 @@ export class RelsIndex {
   /** Indexes an envelope's Rels and finds every reference in it. */
   static build(envelope: Envelope, config?: RelsConfig): RelsIndex {
     const index = new RelsIndex(envelope.Rels, config)
-    index.collect(envelope.Result, { where: 'result', path: [] })
+    index.#collect(envelope.Result, { where: 'result', path: [] })
     for (const type of index.types) {
-      for (const object of index.objects(type)) index.collect(object, { where: 'rels', type, id: object.Id, path: [] })
+      for (const object of index.objects(type)) index.#collect(object, { where: 'rels', type, id: object.Id, path: [] })
     }
     return index
   }
 
   objects(type: string): RelObject[] {
-    return this.rels[type] ?? []
+    return this.#rels[type] ?? []
   }
 
   /** The object of `type` with this Id; `11` and `"11"` match each other. */
   get(type: string, id: string | number): RelObject | undefined {
-    return this.byKey.get(relKey(type, id))
+    return this.#byKey.get(relKey(type, id))
   }
 
   /** True when `field` refers to another object: named in the override table (not as `""`), or by the naming rule. */
   isReference(field: string): boolean {
-    let known = this.referenceCache.get(field)
+    let known = this.#referenceCache.get(field)
     if (known === undefined) {
-      const override = this.overrides.get(field)
+      const override = this.#overrides.get(field)
       known = override !== undefined ? override !== '' : isReferenceField(field)
-      this.referenceCache.set(field, known)
+      this.#referenceCache.set(field, known)
     }
     return known
   }
@@ -156,20 +156,20 @@ export class RelsIndex {
    * `ClientIds` → `Clients`), preferring a type that is present in Rels; null when the field is not a reference.
    */
   targetType(field: string): string | null {
-    const cached = this.targetCache.get(field)
+    const cached = this.#targetCache.get(field)
     if (cached !== undefined) return cached
-    const type = this.computeTargetType(field)
-    this.targetCache.set(field, type)
+    const type = this.#computeTargetType(field)
+    this.#targetCache.set(field, type)
     return type
   }
 
-  private computeTargetType(field: string): string | null {
+  #computeTargetType(field: string): string | null {
     if (!this.isReference(field)) return null
-    const override = this.overrides.get(field)
+    const override = this.#overrides.get(field)
     if (override !== undefined) return override
     const stems = candidateStems(stemOf(field))
     for (const stem of stems) {
-      const present = this.typeByLower.get(pluralize(stem).toLowerCase()) ?? this.typeByLower.get(stem.toLowerCase())
+      const present = this.#typeByLower.get(pluralize(stem).toLowerCase()) ?? this.#typeByLower.get(stem.toLowerCase())
       if (present !== undefined) return present
     }
     return pluralize(stems[0] ?? field)
@@ -185,11 +185,11 @@ export class RelsIndex {
     if (!isId(value)) return null
     const object = this.get(type, value)
     if (object !== undefined) return { type, id: object.Id, object }
-    if (this.overrides.has(field) || this.typeByLower.has(type.toLowerCase())) return null
+    if (this.#overrides.has(field) || this.#typeByLower.has(type.toLowerCase())) return null
     // The naming rule found no such type in Rels (`AvatarId` and no `Avatars`): accept a unique holder of the Id.
     // Only for non-numeric string ids (UUID file names): small numbers collide across types (ProjectId 1 vs User #1).
     if (typeof value !== 'string' || /^\d+$/.test(value)) return null
-    const holders = this.typesById.get(value)
+    const holders = this.#typesById.get(value)
     if (holders === undefined || holders.length !== 1) return null
     const holder = holders[0] as string
     const found = this.get(holder, value)
@@ -198,7 +198,7 @@ export class RelsIndex {
 
   /** Who refers to this object (from Result and from other Rels objects, itself included for a self-reference). */
   backReferences(type: string, id: string | number): Reference[] {
-    return this.backRefs.get(relKey(type, id)) ?? []
+    return this.#backRefs.get(relKey(type, id)) ?? []
   }
 
   /** References whose Id Rels does not carry. */
@@ -222,8 +222,8 @@ export class RelsIndex {
 
   /** A short label for chips: `Client #11 · Ivan Petrov`. */
   label(type: string, object: RelObject): string {
-    let singular = this.singulars.get(type)
-    if (singular === undefined) this.singulars.set(type, (singular = singularize(type)))
+    let singular = this.#singulars.get(type)
+    if (singular === undefined) this.#singulars.set(type, (singular = singularize(type)))
     const head = `${singular} #${String(object.Id)}`
     for (const field of ['DisplayName', 'Name', 'Title', 'Subject', 'Text', 'Email', 'Login']) {
       const value = object[field]
@@ -236,7 +236,7 @@ export class RelsIndex {
   }
 
   /** Walks a value without recursion (a deep body must not overflow the stack) and records each reference. */
-  private collect(root: unknown, base: Site): void {
+  #collect(root: unknown, base: Site): void {
     // Paths are parent-linked so that a deep body costs O(size), not O(depth²); one is built only for a reference.
     // This runs on every opening of an envelope, mostly before the JIT has warmed up: no per-object allocations.
     type Step = { value: unknown; parent: Step | null; key: string | number | null }
@@ -266,8 +266,8 @@ export class RelsIndex {
         const v = value[field]
         if (this.isReference(field)) {
           if (Array.isArray(v)) {
-            for (let i = 0; i < v.length; i++) if (isId(v[i])) this.record(base, pathOf(step, field, i), field, v[i])
-          } else if (isId(v)) this.record(base, pathOf(step, field), field, v)
+            for (let i = 0; i < v.length; i++) if (isId(v[i])) this.#record(base, pathOf(step, field, i), field, v[i])
+          } else if (isId(v)) this.#record(base, pathOf(step, field), field, v)
         } else if (typeof v === 'object' && v !== null) {
           stack.push({ value: v, parent: step, key: field })
         }
@@ -281,7 +281,7 @@ export class RelsIndex {
     }
   }
 
-  private record(base: Site, path: (string | number)[], field: string, value: unknown): void {
+  #record(base: Site, path: (string | number)[], field: string, value: unknown): void {
     if (!isId(value)) return // null means "no reference", not a dangling one
     const resolved = this.resolve(field, value)
     const site: Site = base.where === 'rels' ? { where: 'rels', type: base.type, id: base.id, path } : { where: 'result', path }
@@ -295,8 +295,8 @@ export class RelsIndex {
     this.references.push(reference)
     if (resolved) {
       const key = relKey(resolved.type, resolved.id)
-      const list = this.backRefs.get(key)
-      if (list === undefined) this.backRefs.set(key, [reference])
+      const list = this.#backRefs.get(key)
+      if (list === undefined) this.#backRefs.set(key, [reference])
       else list.push(reference)
     }
   }

@@ -3,6 +3,8 @@
  * Pure TypeScript with no Node imports, so the viewer's UI bundles it too.
  */
 
+import { ReltapeError } from './errors.js'
+
 export const SESSION_FORMAT = 'reltape.session/1'
 
 /** A header as it was on the wire: name in its original case, value as sent. Order is kept by the array. */
@@ -102,14 +104,13 @@ export type Session = {
 }
 
 /** Thrown when a session file does not hold a valid session. `where` names the file, `path` the JSON path. */
-export class SessionFormatError extends Error {
-  readonly code = 'SESSION_INVALID'
+export class SessionFormatError extends ReltapeError<'SESSION_INVALID'> {
   constructor(
     readonly where: string,
     readonly path: string,
     readonly problem: string,
   ) {
-    super(`${where}: ${path}: ${problem}`)
+    super('SESSION_INVALID', { where, path, problem })
     this.name = 'SessionFormatError'
   }
 }

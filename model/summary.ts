@@ -48,6 +48,11 @@ export type SessionSummary = {
   invalid?: string
 }
 
+/** True when an exchange failed: its envelope says `OK: false`, or it failed in transport. */
+export function isErrorSummary(s: Pick<ExchangeSummary, 'ok' | 'transportError'>): boolean {
+  return s.ok === false || s.transportError !== null
+}
+
 export type ExchangePage = { total: number; offset: number; items: ExchangeSummary[] }
 
 /** The name of an exchange's envelope error, for lists: `Code`, else `Message`, else the JSON text. */

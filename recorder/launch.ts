@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ReltapeError } from '../model/errors.js'
 
 export type LaunchOptions = {
   /** The proxy for Chromium (forward mode); null to go direct (reverse mode: the app points at reltape). */
@@ -21,10 +22,9 @@ export type LaunchOptions = {
 
 export type LaunchedBrowser = { process: ChildProcess; profileDir: string; close(): Promise<void> }
 
-export class BrowserNotFoundError extends Error {
-  readonly code = 'BROWSER_NOT_FOUND'
+export class BrowserNotFoundError extends ReltapeError<'BROWSER_NOT_FOUND'> {
   constructor(readonly executable: string) {
-    super(`Chromium not found at ${executable}; install it (apt-get install chromium) or set CHROMIUM_PATH`)
+    super('BROWSER_NOT_FOUND', { executable })
     this.name = 'BrowserNotFoundError'
   }
 }

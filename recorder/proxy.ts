@@ -4,6 +4,7 @@
  */
 import { Server as NetServer, type Socket } from 'node:net'
 import { getLocal, type Mockttp } from 'mockttp'
+import { listenError } from '../model/errors.js'
 import type { CertificateAuthority } from '../store/ca.js'
 
 export type ProxyOptions = {
@@ -22,17 +23,10 @@ export type ProxyOptions = {
   maxBody: number
 }
 
-/** The port is taken: names it, so the user can pick another. */
-export class PortInUseError extends Error {
-  readonly code = 'PORT_IN_USE'
-  constructor(
-    readonly host: string,
-    readonly port: number,
-  ) {
-    super(`${host}:${port} is already in use by another process; stop it, or choose another port with --port`)
-    this.name = 'PortInUseError'
-  }
-}
+export { PortInUseError } from '../model/errors.js'
+
+/** Errors of `listen` itself (as opposed to mockttp failing to set up): these become PORT_IN_USE or LISTEN_FAILED. */
+const LISTEN_CODES = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'EPERM'])
 
 /**
  * mockttp 4 listens on every interface and takes no host. Secure by default means loopback only, so while
@@ -49,7 +43,7 @@ async function startOnHost(server: Mockttp, port: number, host: string): Promise
   try {
     await server.start(port)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(host, port)
+    if (LISTEN_CODES.has((e as NodeJS.ErrnoException).code ?? '')) throw listenError(host, port, e as NodeJS.ErrnoException)
     throw e
   } finally {
     if (NetServer.prototype.listen === (patched as typeof original)) NetServer.prototype.listen = original

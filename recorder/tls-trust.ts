@@ -1,10 +1,11 @@
 /**
- * Trusting an extra CA upstream, cheaply. mockttp passes `ca: [...tls.rootCertificates, ...extra]` to every
- * upstream request. That costs twice: Node builds a fresh certificate store from those ~150 PEMs for each new
- * TLS connection, and `https.Agent#getName` turns the whole list into a string (~220 KB) for every request
- * (profiled: about 6 ms of CPU per request, a third of the proxy's throughput). While a recorder runs, a context
- * made from exactly that list (and the same TLS settings) is built once and reused, and the list (mockttp keeps
- * one array per rule) is given a short `toString`. Certificate verification is unchanged.
+ * Trusting an extra CA upstream, cheaply: opt-in (`reuseTlsContexts`), because it wraps a Node built-in for the
+ * whole process while a recorder runs; reltape's CLI, which owns its process, turns it on. mockttp passes
+ * `ca: [...tls.rootCertificates, ...extra]` to every upstream request. That costs twice: Node builds a fresh
+ * certificate store from those ~150 PEMs for each new TLS connection, and `https.Agent#getName` turns the whole
+ * list into a string (~220 KB) for every request. While it is on, a context made from exactly that list (and the
+ * same TLS settings) is built once and reused, and the list (mockttp keeps one array per rule) is given a short
+ * `toString`. Certificate verification is unchanged. The figures are in bench/results.
  */
 import { createHash } from 'node:crypto'
 import tls from 'node:tls'

@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { ERRORS, errorMessage } from '../model/errors.js'
 import type { Session } from '../model/session.js'
 import { resolveRules, type ReplayRules, type ResolvedRules } from './options.js'
 import { Replayer, type Answer } from './replayer.js'
@@ -82,9 +83,9 @@ export async function buildReplayApp(session: Session | RecordingSource, rules: 
     }
     resolved.log?.(`ERROR ${req.method} ${req.url}: ${err.message}`)
     return reply
-      .code(500)
+      .code(ERRORS.REPLAY_FAILED.status)
       .header('x-reltape', 'error')
-      .send({ OK: false, Error: { Code: 'ReplayError', Message: `reltape replay failed on ${req.method} ${req.url}: ${err.message}` }, Result: null })
+      .send({ OK: false, Error: { Code: 'ReplayError', Message: errorMessage('REPLAY_FAILED', { method: req.method, url: req.url, reason: err.message }) }, Result: null })
   })
 
   // Methods fastify does not route (PROPFIND, …) still get the miss envelope.

@@ -1,4 +1,5 @@
 /** Replay's options: one typed object, defaults resolved once, validated, frozen. */
+import { ReltapeError } from '../model/errors.js'
 import { DEFAULT_KEY_FIELDS } from '../store/request-key.js'
 import { parseFieldPath, type FieldPath, type MatchRules } from '../model/match.js'
 
@@ -42,23 +43,35 @@ export type ResolvedRules = Readonly<{
   log: ((line: string) => void) | null
 }>
 
-/** A bad option value; names the option. */
-export class ReplayOptionError extends Error {
-  readonly code = 'REPLAY_OPTION_INVALID'
-  constructor(message: string) {
-    super(message)
+/** A bad option value: OPTION_INVALID (exit 2), naming the option and the CLI's flag for it. */
+export class ReplayOptionError extends ReltapeError<'OPTION_INVALID'> {
+  constructor(
+    readonly option: keyof ReplayRules,
+    problem: string,
+  ) {
+    super('OPTION_INVALID', { option, flag: FLAGS[option], problem })
     this.name = 'ReplayOptionError'
   }
 }
 
+/** The `reltape replay` flag of each option, for messages. */
+const FLAGS: Partial<Record<keyof ReplayRules, string>> = {
+  strict: '--strict',
+  ignoreFields: '--ignore-field',
+  echoFields: '--echo-field',
+  matchIdentity: '--match-identity',
+  matchHost: '--match-host',
+  latency: '--latency',
+}
+
 const DEFAULT_FIELDS = DEFAULT_KEY_FIELDS
 
-function paths(option: string, list: readonly string[]): FieldPath[] {
+function paths(option: 'ignoreFields' | 'echoFields', list: readonly string[]): FieldPath[] {
   return list.map((p) => {
     try {
       return parseFieldPath(p)
     } catch (e) {
-      throw new ReplayOptionError(`${option}: ${(e as Error).message}`)
+      throw new ReplayOptionError(option, (e as Error).message)
     }
   })
 }
@@ -66,7 +79,7 @@ function paths(option: string, list: readonly string[]): FieldPath[] {
 export function resolveRules(rules: ReplayRules = {}): ResolvedRules {
   const latency = rules.latency ?? 'none'
   if (latency !== 'recorded' && latency !== 'none')
-    throw new ReplayOptionError(`latency must be "recorded" or "none", not ${JSON.stringify(latency)}`)
+    throw new ReplayOptionError('latency', `must be "recorded" or "none", not ${JSON.stringify(latency)}`)
   const ignoreFields = Object.freeze([...(rules.ignoreFields ?? DEFAULT_FIELDS)])
   const echoFields = Object.freeze([...(rules.echoFields ?? DEFAULT_FIELDS)])
   const match: MatchRules = Object.freeze({

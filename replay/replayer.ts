@@ -2,6 +2,7 @@
  * The replay decisions, apart from HTTP plumbing: which recording answers a live request (queues per key,
  * in recorded order), preflights, misses with the nearest recording, and the state (used, unused, misses).
  */
+import { ERRORS, reasonPhrase } from '../model/errors.js'
 import { describeDifference, differences, distance, type Difference, type RequestShape } from '../model/match.js'
 import type { ResolvedRules } from './options.js'
 import { echoedBody, type OutgoingHeaders } from './prepared-response.js'
@@ -203,7 +204,7 @@ export class Replayer {
     return this.missAnswer({ method: shape.method, path: shape.path, reason, message, nearest }, origin)
   }
 
-  /** Records a miss and builds its 404 envelope. */
+  /** Records a miss and builds its envelope, answered with REPLAY_MISS's status (404). */
   missAnswer(miss: ReplayMiss, origin: string | undefined): Answer {
     this.misses.push(miss)
     const short = miss.reason === 'no-match' && miss.nearest ? `nearest #${miss.nearest.seq} differs in ${miss.nearest.differs.join(', ') || 'nothing the key shows'}` : miss.message
@@ -227,7 +228,8 @@ export class Replayer {
       headers['access-control-expose-headers'] = 'x-reltape'
       headers.vary = 'Origin'
     }
-    return { status: 404, statusText: 'Not Found', headers, body, recording: null, miss, delayMs: 0 }
+    const status = ERRORS.REPLAY_MISS.status
+    return { status, statusText: reasonPhrase(status), headers, body, recording: null, miss, delayMs: 0 }
   }
 
   /** A request whose body is larger than any recording's (and than the server accepts): refused as a miss. */

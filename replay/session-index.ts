@@ -37,6 +37,8 @@ const RESPONSE_CACHE_BYTES = 64 << 20
 /** One recorded exchange, keyed. Its exchange is read, and its response prepared, when first needed. */
 export class Recording {
   #shape: RequestShape | null = null
+  readonly #index: SessionIndex
+
 
   constructor(
     readonly seq: number,
@@ -45,11 +47,13 @@ export class Recording {
     readonly key: string,
     readonly durationMs: number,
     readonly flags: number,
-    private readonly index: SessionIndex,
-  ) {}
+    index: SessionIndex,
+  ) {
+    this.#index = index
+  }
 
   get exchange(): Exchange {
-    return this.index.source.exchangeSync(this.seq)
+    return this.#index.source.exchangeSync(this.seq)
   }
 
   /** The recorded request's shape (to explain a miss); null when its body needs asynchronous parsing. */
@@ -60,7 +64,7 @@ export class Recording {
   }
 
   get response(): PreparedResponse {
-    return this.index.responses.get(this)
+    return this.#index.responses.get(this)
   }
 }
 
@@ -69,10 +73,13 @@ class ResponseCache {
   readonly #map = new Map<number, PreparedResponse>()
   #bytes = 0
 
-  constructor(
-    private readonly rules: ResolvedRules,
-    private readonly limit = RESPONSE_CACHE_BYTES,
-  ) {}
+  readonly #rules: ResolvedRules
+  readonly #limit: number
+
+  constructor(rules: ResolvedRules, limit = RESPONSE_CACHE_BYTES) {
+    this.#rules = rules
+    this.#limit = limit
+  }
 
   get(rec: Recording): PreparedResponse {
     const hit = this.#map.get(rec.seq)
@@ -83,11 +90,11 @@ class ResponseCache {
     }
     const exchange = rec.exchange
     const json = exchange.request.body.kind === 'json' ? exchange.request.body.json : undefined
-    const prepared = prepareResponse(exchange, json, this.rules.echoPaths)
+    const prepared = prepareResponse(exchange, json, this.#rules.echoPaths)
     this.#map.set(rec.seq, prepared)
     this.#bytes += prepared.body.length
     for (const [seq, p] of this.#map) {
-      if (this.#bytes <= this.limit || seq === rec.seq) break
+      if (this.#bytes <= this.#limit || seq === rec.seq) break
       this.#map.delete(seq)
       this.#bytes -= p.body.length
     }

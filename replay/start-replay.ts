@@ -8,6 +8,7 @@
  *   await replay.close()
  */
 import type { AddressInfo } from 'node:net'
+import { listenError } from '../model/errors.js'
 import type { Session, SessionHead } from '../model/session.js'
 import { buildReplayApp } from './app.js'
 import { loadReplaySession } from './load-session.js'
@@ -48,20 +49,6 @@ export type ReplayHandle = {
   close(): Promise<void>
 }
 
-/** The port is taken (or not allowed): says which. */
-export class ReplayListenError extends Error {
-  readonly code: string
-  constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
-    super(
-      cause.code === 'EADDRINUSE'
-        ? `port ${port} on ${host} is already in use; choose another with --port (or 0 for any free port)`
-        : `cannot listen on ${host}:${port}: ${cause.message}`,
-    )
-    this.name = 'ReplayListenError'
-    this.code = cause.code === 'EADDRINUSE' ? 'REPLAY_PORT_IN_USE' : 'REPLAY_LISTEN_FAILED'
-  }
-}
-
 /** Loads the session, builds the app and listens. Never contacts any upstream. */
 export async function startReplay(options: ReplayOptions): Promise<ReplayHandle> {
   const rules = resolveRules(options)
@@ -73,7 +60,8 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
     await app.listen({ port, host })
   } catch (e) {
     await app.close()
-    throw new ReplayListenError(host, port, e as NodeJS.ErrnoException)
+    // PORT_IN_USE when the port is taken, LISTEN_FAILED otherwise: the same codes as every reltape server.
+    throw listenError(host, port, e as NodeJS.ErrnoException)
   }
   const address = app.server.address() as AddressInfo
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address

@@ -4,6 +4,7 @@
  * `buildSandboxApp` makes the fastify app without listening, so tests can `inject()`; `startSandbox` runs both.
  */
 import type { FastifyInstance } from 'fastify'
+import { listenError, PortInUseError } from '../model/errors.js'
 import { issueServerCertificate, loadOrCreateCA } from '../store/ca.js'
 import { reltapeHome } from '../store/paths.js'
 import { buildSandboxApp } from './app.js'
@@ -35,11 +36,10 @@ export type Sandbox = {
   close(): Promise<void>
 }
 
-/** Thrown by startSandbox when its port is taken. */
-export class SandboxPortInUseError extends Error {
-  readonly code = 'PORT_IN_USE'
-  constructor(readonly host: string, readonly port: number) {
-    super(`port ${port} on ${host} is already in use; pick another with --port (0 picks a free one)`)
+/** Thrown by startSandbox when its port is taken: the one PORT_IN_USE error, under the name it had here. */
+export class SandboxPortInUseError extends PortInUseError {
+  constructor(host: string, port: number) {
+    super(host, port)
     this.name = 'SandboxPortInUseError'
   }
 }
@@ -57,8 +57,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await api.listen({ port: requestedPort, host })
   } catch (e) {
     await api.close()
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new SandboxPortInUseError(host, requestedPort)
-    throw e
+    const cause = e as NodeJS.ErrnoException
+    throw cause.code === 'EADDRINUSE' ? new SandboxPortInUseError(host, requestedPort) : listenError(host, requestedPort, cause)
   }
   const port = portOf(api)
   const url = `https://localhost:${port}`

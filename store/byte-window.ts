@@ -17,13 +17,18 @@ export class ByteWindow {
   end = 0
   /** True once the file has no more bytes (as far as its size when this window was opened, or `until`). */
   eof = false
+  readonly #handle: FileHandle
+  readonly #until: number
+
 
   private constructor(
     readonly file: string,
-    private readonly handle: FileHandle,
+    handle: FileHandle,
     from: number,
-    private readonly until: number,
+    until: number,
   ) {
+    this.#handle = handle
+    this.#until = until
     this.base = from
   }
 
@@ -47,7 +52,7 @@ export class ByteWindow {
 
   /** The size the window reads up to. */
   get limit(): number {
-    return this.until
+    return this.#until
   }
 
   /**
@@ -55,7 +60,7 @@ export class ByteWindow {
    * kept fills it: one long line). Returns false at the end of the file.
    */
   async more(keep: number): Promise<boolean> {
-    if (this.eof || this.fileEnd >= this.until) {
+    if (this.eof || this.fileEnd >= this.#until) {
       // Nothing is dropped at the end: the caller's indexes into buf stay valid.
       this.eof = true
       return false
@@ -70,14 +75,14 @@ export class ByteWindow {
       this.buf.copy(bigger, 0, 0, this.end)
       this.buf = bigger
     }
-    const want = Math.min(this.buf.length - this.end, this.until - this.fileEnd)
-    const { bytesRead } = await this.handle.read(this.buf, this.end, want, this.fileEnd)
-    if (bytesRead === 0) throw new Error(`${this.file}: ends at byte ${this.fileEnd}, before the ${this.until} bytes it had when reading began (it was cut while being read)`)
+    const want = Math.min(this.buf.length - this.end, this.#until - this.fileEnd)
+    const { bytesRead } = await this.#handle.read(this.buf, this.end, want, this.fileEnd)
+    if (bytesRead === 0) throw new Error(`${this.file}: ends at byte ${this.fileEnd}, before the ${this.#until} bytes it had when reading began (it was cut while being read)`)
     this.end += bytesRead
     return true
   }
 
   async close(): Promise<void> {
-    await this.handle.close()
+    await this.#handle.close()
   }
 }

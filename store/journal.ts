@@ -7,20 +7,20 @@
  */
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { ByteWindow } from './byte-window.js'
+import { ReltapeError } from '../model/errors.js'
 import { parseExchange, type Exchange, type Identity } from '../model/session.js'
 import { ensurePrivateFile } from './private-file.js'
 
 export type JournalEntry = { t: 'exchange'; exchange: Exchange } | { t: 'identity'; identity: Identity }
 
 /** A journal line that is not valid: names the file and the line. */
-export class JournalError extends Error {
-  readonly code = 'JOURNAL_INVALID'
+export class JournalError extends ReltapeError<'JOURNAL_INVALID'> {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly problem: string,
   ) {
-    super(`${file}:${line}: ${problem}`)
+    super('JOURNAL_INVALID', { file, line, problem })
     this.name = 'JournalError'
   }
 }

@@ -4,20 +4,17 @@
  */
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { ReltapeError } from '../model/errors.js'
 import { PRIVATE_FILE_MODE } from './private-file.js'
 
 export type LockInfo = { pid: number; host: string; since: string; purpose: string }
 
-export class SessionLockedError extends Error {
-  readonly code = 'SESSION_LOCKED'
+export class SessionLockedError extends ReltapeError<'SESSION_LOCKED'> {
   constructor(
     readonly lockFile: string,
     readonly holder: LockInfo,
   ) {
-    super(
-      `session is being written by another process (pid ${holder.pid}, ${holder.purpose}, since ${holder.since}); ` +
-        `stop it first, or record into another session. Lock: ${lockFile}`,
-    )
+    super('SESSION_LOCKED', { lockFile, holder })
     this.name = 'SessionLockedError'
   }
 }

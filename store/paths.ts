@@ -1,6 +1,7 @@
 /** Where reltape keeps things on disk: the sessions directory and its home (the CA). */
 import { homedir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
+import { ReltapeError } from '../model/errors.js'
 import { checkSessionName } from '../model/session.js'
 
 /** The sessions directory: `--dir`, else `RELTAPE_DIR`, else `./sessions`. */
@@ -14,10 +15,9 @@ export function reltapeHome(): string {
 }
 
 /** Thrown for a session name that is not a plain name (`../x`, `a/b`, empty). */
-export class SessionNameError extends Error {
-  readonly code = 'SESSION_NAME_INVALID'
-  constructor(message: string) {
-    super(message)
+export class SessionNameError extends ReltapeError<'SESSION_NAME_INVALID'> {
+  constructor(problem: string) {
+    super('SESSION_NAME_INVALID', { problem })
     this.name = 'SessionNameError'
   }
 }

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { chmod, copyFile, open, rename, rm } from 'node:fs/promises'
 import type { Exchange, SessionHead } from '../model/session.js'
-import { summarize, type ExchangeSummary } from '../model/summary.js'
+import { isErrorSummary, summarize, type ExchangeSummary } from '../model/summary.js'
 import { ByteWindow } from './byte-window.js'
 import { PRIVATE_FILE_MODE } from './private-file.js'
 import { defaultKeyDigest } from './request-key.js'
@@ -70,10 +70,6 @@ export type IndexTrailer = {
   errors: number
 }
 
-/** True when an exchange's envelope says `OK: false`, or it failed in transport. */
-export function isErrorRow(summary: ExchangeSummary): boolean {
-  return summary.transportError !== null || summary.ok === false
-}
 
 /**
  * One copy of each repeated string (method, path, host, content type, key…) across a session's rows: they repeat
@@ -246,7 +242,7 @@ export async function appendFileRows(file: string, fileBefore: FileStamp, rows: 
   const found = await readIndexTrailer(file)
   if (!found || !found.trailer.file || !sameFileStamp(found.trailer.file.stamp, fileBefore)) return false
   const old = found.trailer
-  const newErrors = rows.reduce((n, r) => n + (isErrorRow(r.summary) ? 1 : 0), 0)
+  const newErrors = rows.reduce((n, r) => n + (isErrorSummary(r.summary) ? 1 : 0), 0)
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
     await copyFile(file, tmp, constants.COPYFILE_EXCL)

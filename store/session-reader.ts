@@ -9,8 +9,9 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
+import { ReltapeError } from '../model/errors.js'
 import { newSession, parseExchange, parseSessionHead, SessionFormatError, type Exchange, type Identity, type SessionHead } from '../model/session.js'
-import type { SessionSummary } from '../model/summary.js'
+import { isErrorSummary, type SessionSummary } from '../model/summary.js'
 import { ByteWindow } from './byte-window.js'
 import { exchangeTextOfLine, scanJournal, type JournalEntry } from './journal.js'
 import type { SessionPaths } from './paths.js'
@@ -20,7 +21,6 @@ import {
   INDEX_FORMAT,
   INDEX_REVISION,
   Interner,
-  isErrorRow,
   readIndexRows,
   readIndexTrailer,
   rowOf,
@@ -35,17 +35,13 @@ import {
 import { scanSessionFile, SessionScanError, type FileLayout, type FileScan } from './session-scan.js'
 
 /** Thrown when neither a session file nor a journal exists. */
-export class SessionNotFoundError extends Error {
-  readonly code = 'SESSION_NOT_FOUND'
+export class SessionNotFoundError extends ReltapeError<'SESSION_NOT_FOUND'> {
   constructor(
     readonly session: string,
     readonly dir: string,
     readonly available: string[],
   ) {
-    super(
-      `no session ${JSON.stringify(session)} in ${dir}` +
-        (available.length ? `; sessions there: ${available.slice(0, 20).join(', ')}${available.length > 20 ? ', …' : ''}` : '; it holds no sessions'),
-    )
+    super('SESSION_NOT_FOUND', { session, dir, available })
     this.name = 'SessionNotFoundError'
   }
 }
@@ -149,10 +145,13 @@ export class SessionReader {
   /** Rows read from the file since the index was last written: worth writing the index for, however few. */
   #unsavedFile = 0
 
+  readonly #options: ReaderOptions
+
   private constructor(
     readonly paths: SessionPaths,
-    private readonly options: ReaderOptions,
+    options: ReaderOptions,
   ) {
+    this.#options = options
     this.head = newSession(paths.name, { tool: 'unknown', mode: 'forward', upstream: null })
   }
 
@@ -328,7 +327,7 @@ export class SessionReader {
     this.#journalStamp = journalStamp
     this.#merge()
     // A growing journal is followed in memory; the index is written again once it is worth the write.
-    if ((this.#unsavedFile > 0 || this.#unsaved >= SAVE_AFTER_JOURNAL_ROWS) && this.options.saveIndex !== false) await this.saveIndex()
+    if ((this.#unsavedFile > 0 || this.#unsaved >= SAVE_AFTER_JOURNAL_ROWS) && this.#options.saveIndex !== false) await this.saveIndex()
   }
 
   async #loadFile(stamp: FileStamp | null, known: Known | null, hasJournal: boolean): Promise<FilePart> {
@@ -454,7 +453,7 @@ export class SessionReader {
     this.rows = rows
     this.#bySeq = bySeq
     let errors = 0
-    for (const r of rows) if (isErrorRow(r.summary)) errors++
+    for (const r of rows) if (isErrorSummary(r.summary)) errors++
     this.errors = errors
   }
 
@@ -466,7 +465,7 @@ export class SessionReader {
       file: this.#file.indexed,
       journal: this.#journal.indexed,
       fileRows: this.#file.rows.length,
-      fileErrors: this.#file.rows.reduce((n, r) => n + (isErrorRow(r.summary) ? 1 : 0), 0),
+      fileErrors: this.#file.rows.reduce((n, r) => n + (isErrorSummary(r.summary) ? 1 : 0), 0),
       journalRows: this.#journal.rows.length,
       exchanges: this.rows.length,
       errors: this.errors,

@@ -8,6 +8,7 @@
  * structure, byte by byte, so every valid session opens.
  */
 import { ByteWindow } from './byte-window.js'
+import { ReltapeError } from '../model/errors.js'
 
 /** Where a session file's exchanges array lies, and whether the file's JSON ends where it should. */
 export type FileLayout = {
@@ -35,13 +36,13 @@ export type FileScan = {
 }
 
 /** A session file that is not the JSON a session is: names the byte offset and what is wrong there. */
-export class SessionScanError extends Error {
+export class SessionScanError extends ReltapeError<'SESSION_INVALID'> {
   constructor(
     readonly file: string,
     readonly offset: number,
     readonly problem: string,
   ) {
-    super(`${file}: byte ${offset}: ${problem}`)
+    super('SESSION_INVALID', { where: file, path: `byte ${offset}`, problem })
     this.name = 'SessionScanError'
   }
 }

@@ -13,8 +13,7 @@ import { newSession, type Exchange, type Identity, type Recording, type Session,
 import { exchangeLine, JournalWriter, scanJournal } from './journal.js'
 import type { LockHandle } from './lock.js'
 import type { SessionPaths } from './paths.js'
-import type { FileOnDisk, JournalSpan } from './session-append.js'
-import { storeSession } from './session-file.js'
+import { appendToSessionFile, type FileOnDisk, type JournalSpan } from './session-append.js'
 import { appendFileRows, FROM_JOURNAL, rowOf, tailOf, type FileStamp, type SessionRow } from './session-index.js'
 import { SessionReader } from './session-reader.js'
 import { tokenHash } from './token-hash.js'
@@ -50,14 +49,14 @@ export class SessionWriter {
    */
   static async start(paths: SessionPaths, lock: LockHandle, recording: Recording, warn: (message: string) => void): Promise<SessionWriter> {
     // A new session gets its file at once (empty), so that it is listed and viewed while it is recorded.
-    if (!existsSync(paths.file) && !existsSync(paths.journal)) await storeSession(paths, { head: newSession(paths.name, recording), disk: null, append: [] })
+    if (!existsSync(paths.file) && !existsSync(paths.journal)) await appendToSessionFile(paths, null, newSession(paths.name, recording), [])
     let reader = await SessionReader.open(paths)
     if (reader.journalPartial) warn(`${paths.journal}: the last line was cut short by a crash and holds no complete exchange; skipped`)
     const disk = reader.fileOnDisk
     if (!disk || reader.hasJournal || !disk.layout.complete) {
       const head = disk ? reader.head : { ...newSession(paths.name, recording), identities: reader.head.identities }
       const spans = reader.rows.filter((r) => r.src === FROM_JOURNAL).map((row) => ({ row, journal: paths.journal }))
-      const result = await storeSession(paths, { head, disk, append: spans })
+      const result = await appendToSessionFile(paths, disk, head, spans)
       if (existsSync(paths.journal)) unlinkSync(paths.journal)
       if (!result.rewritten && disk && reader.fileStamp) await appendFileRows(paths.index, reader.fileStamp, result.rows, { head, file: { stamp: result.stamp, layout: result.layout, tail: await tailOf(paths.file, result.layout) } })
       reader = await SessionReader.open(paths)
@@ -155,7 +154,7 @@ export class SessionWriter {
     rows.sort((a, b) => a.summary.seq - b.summary.seq)
     const spans: JournalSpan[] = rows.map((row) => ({ row, journal: this.paths.journal }))
     const before = this.#fileStamp
-    const result = await storeSession(this.paths, { head: this.#head, disk: this.#disk, append: spans })
+    const result = await appendToSessionFile(this.paths, this.#disk, this.#head, spans)
     if (!result.rewritten && before) await appendFileRows(this.paths.index, before, result.rows, { head: this.#head, file: { stamp: result.stamp, layout: result.layout, tail: await tailOf(this.paths.file, result.layout) } })
     this.#disk = { head: this.#head, layout: result.layout }
     this.#fileStamp = result.stamp

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { SessionFormatError, type Exchange, type Recording, type Session } from '../model/session.js'
+import type { Exchange, Recording, Session } from '../model/session.js'
 import type { SessionSummary } from '../model/summary.js'
 import { acquireLock, lockIsLive, type LockHandle } from './lock.js'
 import { pathsOfFile, sessionPaths, type SessionPaths } from './paths.js'
@@ -18,29 +18,6 @@ export type { SessionSummary } from '../model/summary.js'
 export { SessionNotFoundError, SessionReader } from './session-reader.js'
 export { SessionWriter } from './session-writer.js'
 export { tokenHash } from './token-hash.js'
-
-/** Parses JSON text, or throws an error naming the file, the line and the column where it breaks. */
-export function parseJsonText(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch (e) {
-    const message = (e as Error).message
-    const m = /position (\d+)/.exec(message)
-    const pos = m ? Number(m[1]) : text.length
-    const before = text.slice(0, pos)
-    const line = before.split('\n').length
-    const col = pos - before.lastIndexOf('\n')
-    const what = m ? message.replace(/\s*in JSON at position \d+.*$/, '') : 'the file ends before the JSON does (truncated?)'
-    throw new SessionFormatError(file, `line ${line}, column ${col}`, `not valid JSON: ${what}`)
-  }
-}
-
-/** True when an exchange's envelope says `OK: false`, or it failed in transport. */
-export function isErrorExchange(e: Exchange): boolean {
-  if (e.error) return true
-  const body = e.response?.body
-  return body?.kind === 'json' && typeof body.json === 'object' && body.json !== null && (body.json as { OK?: unknown }).OK === false
-}
 
 /** Where a session name or a path to a session file points. */
 export function resolveSessionRef(dir: string, ref: string): SessionPaths {

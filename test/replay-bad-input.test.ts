@@ -61,8 +61,8 @@ describe('bad input', () => {
     blocker = createServer()
     const port = await new Promise<number>((resolve) => blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)))
     const err = await failure(startReplay({ session: CHAT_STORY, port }))
-    expect(err.code).toBe('REPLAY_PORT_IN_USE')
-    expect(err.message).toBe(`port ${port} on 127.0.0.1 is already in use; choose another with --port (or 0 for any free port)`)
+    expect(err.code).toBe('PORT_IN_USE')
+    expect(err.message).toBe(`127.0.0.1:${port} is already in use by another process; stop it, or choose another port with --port (0 picks a free one)`)
   })
 
   it('a body that is not JSON under a JSON content type is matched by its bytes, without a crash', async () => {
@@ -90,7 +90,7 @@ describe('bad input', () => {
 
   it('rejects a bad field path in the options with a stable code', async () => {
     const err = await failure(startReplay({ session: CHAT_STORY, ignoreFields: ['a..b'] }))
-    expect(err.code).toBe('REPLAY_OPTION_INVALID')
-    expect(err.message).toContain('ignoreFields: not a field path: "a..b"')
+    expect(err.code).toBe('OPTION_INVALID')
+    expect(err.message).toContain('ignoreFields (--ignore-field): not a field path: "a..b"')
   })
 })

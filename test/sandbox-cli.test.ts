@@ -86,7 +86,7 @@ describe('reltape sandbox (the CLI)', () => {
     const run = runCli(['sandbox', '--port', String(port)], home)
     cleanup.push(() => void (run.child.exitCode === null && run.child.kill('SIGKILL')))
     expect(await run.exit).toBe(1)
-    expect(run.stderr()).toContain(`port ${port}`)
+    expect(run.stderr()).toContain(`127.0.0.1:${port}`)
     expect(run.stderr()).toContain('already in use')
   }, 90_000)
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { checkSessionName, parseSession, SessionFormatError, SESSION_FORMAT } from '../model/session.js'
-import { parseJsonText } from '../store/store.js'
+import { parseJsonText } from '../model/json-text.js'
 
 const fixture = (name: string) => join(import.meta.dirname, 'fixtures', 'sessions', name)
 const load = (name: string) => parseSession(parseJsonText(readFileSync(fixture(name), 'utf8'), fixture(name)), fixture(name))

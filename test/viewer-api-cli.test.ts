@@ -72,7 +72,7 @@ describe('reltape view', () => {
     const port = (blocker.address() as { port: number }).port
     const view = startView(['--port', String(port), '--dir', await fixtureDir()])
     expect(await view.exit).toBe(1)
-    expect(view.output()).toContain(`port ${port} on 127.0.0.1 is already in use`)
+    expect(view.output()).toContain(`127.0.0.1:${port} is already in use`)
   }, 90_000)
 
   it('refuses a port that is not a number (exit 2)', () => {

@@ -19,15 +19,15 @@ export function configCandidates(sessionsDir: string, cwd = process.cwd()): stri
 /** Checks a parsed config; throws CONFIG_INVALID naming the file and the field. */
 export function checkRelsConfig(value: unknown, file: string): Required<RelsConfig> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new ViewerError('CONFIG_INVALID', `${file}: expected a JSON object`)
+    throw new ViewerError('CONFIG_INVALID', { file, problem: 'expected a JSON object' })
   const rels = (value as { rels?: unknown }).rels
   if (rels === undefined) return { rels: {} }
   if (typeof rels !== 'object' || rels === null || Array.isArray(rels))
-    throw new ViewerError('CONFIG_INVALID', `${file}: "rels" must be an object of field name → Rels type, e.g. {"AvatarId": "Files"}`)
+    throw new ViewerError('CONFIG_INVALID', { file, problem: '"rels" must be an object of field name → Rels type, e.g. {"AvatarId": "Files"}' })
   const out: Record<string, string> = {}
   for (const [field, type] of Object.entries(rels)) {
     if (typeof type !== 'string')
-      throw new ViewerError('CONFIG_INVALID', `${file}: rels.${field} must be a Rels type name (a string), or "" for "not a reference"`)
+      throw new ViewerError('CONFIG_INVALID', { file, problem: `rels.${field} must be a Rels type name (a string), or "" for "not a reference"` })
     out[field] = type
   }
   return { rels: out }
@@ -41,7 +41,7 @@ export async function loadRelsConfig(sessionsDir: string, cwd?: string): Promise
     try {
       value = JSON.parse(await readFile(file, 'utf8'))
     } catch (e) {
-      throw new ViewerError('CONFIG_INVALID', `${file}: not valid JSON (${(e as Error).message})`)
+      throw new ViewerError('CONFIG_INVALID', { file, problem: `not valid JSON (${(e as Error).message})` })
     }
     return checkRelsConfig(value, file)
   }

@@ -1,63 +1,44 @@
 /**
- * The viewer API's errors: one registry of stable codes and statuses, answered as
- * `{ statusCode, code, error, message }` like fastify's own errors.
+ * The viewer API's errors, answered as `{ statusCode, code, error, message }` like fastify's own. Codes, messages
+ * and statuses come from the registry (model/errors.ts); a store error keeps its own code (a bad journal is
+ * JOURNAL_INVALID here too).
  */
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { SessionFormatError } from '../model/session.js'
-import { JournalError } from '../store/journal.js'
-import { SessionNameError } from '../store/paths.js'
-import { SessionNotFoundError } from '../store/store.js'
+import { ERRORS, errorInfo, errorMessage, reasonPhrase, ReltapeError, type ErrorParams } from '../model/errors.js'
 
-export const VIEWER_ERRORS = {
-  SESSION_NOT_FOUND: 404,
-  SESSION_INVALID: 422,
-  SESSION_NAME_INVALID: 400,
-  EXCHANGE_NOT_FOUND: 404,
-  BODY_NOT_FOUND: 404,
-  HOST_NOT_ALLOWED: 421,
-  NOT_FOUND: 404,
-  PORT_IN_USE: 500,
-  CONFIG_INVALID: 500,
-} as const
+/** The registry codes the viewer itself raises (the store's errors bring their own). */
+export type ViewerErrorCode = 'EXCHANGE_NOT_FOUND' | 'BODY_NOT_FOUND' | 'HOST_NOT_ALLOWED' | 'NOT_FOUND' | 'CONFIG_INVALID'
 
-export type ViewerErrorCode = keyof typeof VIEWER_ERRORS
-
-export class ViewerError extends Error {
+export class ViewerError<C extends ViewerErrorCode = ViewerErrorCode> extends ReltapeError<C> {
+  /** The HTTP status, under fastify's name for it. */
   readonly statusCode: number
-  constructor(
-    readonly code: ViewerErrorCode,
-    message: string,
-  ) {
-    super(message)
+  constructor(code: C, params: ErrorParams<C>) {
+    super(code, params)
     this.name = 'ViewerError'
-    this.statusCode = VIEWER_ERRORS[code]
+    this.statusCode = this.status
   }
-}
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  421: 'Misdirected Request',
-  422: 'Unprocessable Entity',
-  500: 'Internal Server Error',
 }
 
 export type ErrorBody = { statusCode: number; code: string; error: string; message: string }
 
 export function errorBody(statusCode: number, code: string, message: string): ErrorBody {
-  return { statusCode, code, error: REASONS[statusCode] ?? 'Error', message }
+  return { statusCode, code, error: reasonPhrase(statusCode), message }
 }
 
 /** Maps an error thrown by a route (ours, the store's or fastify's) to its status and stable code. */
 export function toErrorBody(e: unknown): ErrorBody {
-  if (e instanceof ViewerError) return errorBody(e.statusCode, e.code, e.message)
-  if (e instanceof SessionNotFoundError) return errorBody(404, 'SESSION_NOT_FOUND', e.message)
-  if (e instanceof SessionNameError) return errorBody(400, 'SESSION_NAME_INVALID', e.message)
-  if (e instanceof SessionFormatError || e instanceof JournalError) return errorBody(422, 'SESSION_INVALID', e.message)
+  const { code, status } = errorInfo(e)
   const fe = e as Partial<FastifyError>
+  if (code) return errorBody(status, code, fe.message ?? code)
+  // fastify's own client errors (a bad parameter, a body too large) keep their status and FST_ code.
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500)
     return errorBody(fe.statusCode, fe.code ?? 'BAD_REQUEST', fe.message ?? 'bad request')
-  return errorBody(500, fe.code ?? 'INTERNAL', fe.message ?? String(e))
+  return errorBody(status, fe.code ?? 'INTERNAL', fe.message ?? String(e))
+}
+
+/** The answer for a registry code raised outside a route's throw (the Host guard, the not-found handler). */
+export function registryBody<C extends ViewerErrorCode>(code: C, params: ErrorParams<C>): ErrorBody {
+  return errorBody(ERRORS[code].status, code, errorMessage(code, params))
 }
 
 export function installErrorHandlers(app: FastifyInstance): void {
@@ -67,7 +48,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body)
   })
   app.setNotFoundHandler((request, reply) => {
-    const body = errorBody(404, 'NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`)
-    return reply.code(404).type('application/json; charset=utf-8').send(body)
+    const body = registryBody('NOT_FOUND', { method: request.method, path: request.url.split('?')[0] ?? '' })
+    return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body)
   })
 }

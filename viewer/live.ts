@@ -31,59 +31,69 @@ function signature(list: SessionSummary[]): string {
 }
 
 export class LiveHub {
-  private readonly channels = new Map<string, Channel>()
-  private readonly listClients = new Set<Client>()
-  private lastList: string | null = null
-  private watcher: FSWatcher | null = null
-  private timers: NodeJS.Timeout[] = []
-  private settle: NodeJS.Timeout | null = null
-  private running = false
-  private dirty = false
-  private closed = false
+  readonly #channels = new Map<string, Channel>()
+  readonly #listClients = new Set<Client>()
+  #lastList: string | null = null
+  #watcher: FSWatcher | null = null
+  #timers: NodeJS.Timeout[] = []
+  #settle: NodeJS.Timeout | null = null
+  #running = false
+  #dirty = false
+  #closed = false
+  readonly #cache: SessionCache
+  readonly #onError: (e: unknown) => void
+  readonly #heartbeatMs: number
+  readonly #warm: boolean
+
 
   constructor(
-    private readonly cache: SessionCache,
-    private readonly onError: (e: unknown) => void = () => undefined,
-    private readonly heartbeatMs = HEARTBEAT_MS,
+    cache: SessionCache,
+    onError: (e: unknown) => void = () => undefined,
+    heartbeatMs = HEARTBEAT_MS,
     /** Re-read changed sessions even when nobody listens, so a session is parsed before someone opens it. */
-    private readonly warm = false,
-  ) {}
+    warm = false,
+  ) {
+    this.#cache = cache
+    this.#onError = onError
+    this.#heartbeatMs = heartbeatMs
+    this.#warm = warm
+  }
 
   /** Starts watching; safe to call when the directory does not exist yet (it is looked for again). */
   start(): void {
-    this.watchDir()
-    const heartbeat = setInterval(() => this.broadcastAll(': heartbeat\n\n'), this.heartbeatMs)
+    this.#watchDir()
+    const heartbeat = setInterval(() => this.#broadcastAll(': heartbeat\n\n'), this.#heartbeatMs)
     const safety = setInterval(() => {
-      if (!this.watcher) this.watchDir()
-      if (this.listClients.size > 0 || this.channels.size > 0) this.changed()
+      if (!this.#watcher) this.#watchDir()
+      if (this.#listClients.size > 0 || this.#channels.size > 0) this.changed()
     }, SAFETY_POLL_MS)
     heartbeat.unref()
     safety.unref()
-    this.timers.push(heartbeat, safety)
+    this.#timers.push(heartbeat, safety)
   }
 
-  private watchDir(): void {
-    if (this.closed) return
+  #watchDir(): void {
+    if (this.#closed) return
     try {
-      this.watcher = watch(this.cache.store.dir, { persistent: false }, () => this.changed())
-      this.watcher.on('error', () => {
-        this.watcher?.close()
-        this.watcher = null // the safety poll re-creates it
+      this.#watcher = watch(this.#cache.store.dir, { persistent: false }, () => this.changed())
+      this.#watcher.on('error', () => {
+        this.#watcher?.close()
+        this.#watcher = null // the safety poll re-creates it
         this.changed()
       })
     } catch {
-      this.watcher = null // no directory yet
+      this.#watcher = null // no directory yet
     }
   }
 
   /** Streams rows appended to `name` from now on (and, with `afterSeq`, the ones already past it). */
   async subscribeSession(name: string, reply: FastifyReply, afterSeq?: number): Promise<void> {
-    const { rows } = (await this.cache.get(name)).reader
-    const channel = this.channels.get(name) ?? { clients: new Set(), known: new Set(rows.map((r) => r.summary.seq)) }
-    this.channels.set(name, channel)
-    const client = this.open(reply, () => {
+    const { rows } = (await this.#cache.get(name)).reader
+    const channel = this.#channels.get(name) ?? { clients: new Set(), known: new Set(rows.map((r) => r.summary.seq)) }
+    this.#channels.set(name, channel)
+    const client = this.#open(reply, () => {
       channel.clients.delete(client)
-      if (channel.clients.size === 0 && this.channels.get(name) === channel) this.channels.delete(name)
+      if (channel.clients.size === 0 && this.#channels.get(name) === channel) this.#channels.delete(name)
     })
     channel.clients.add(client)
     if (afterSeq !== undefined) for (const r of rows) if (r.summary.seq > afterSeq) client.raw.write(frame('exchange', r.summary))
@@ -93,14 +103,14 @@ export class LiveHub {
 
   /** Streams the session list whenever sessions appear, go, or change their counts. */
   async subscribeSessions(reply: FastifyReply): Promise<void> {
-    const list = await this.cache.list()
-    if (this.lastList === null) this.lastList = signature(list)
-    const client = this.open(reply, () => this.listClients.delete(client))
-    this.listClients.add(client)
+    const list = await this.#cache.list()
+    if (this.#lastList === null) this.#lastList = signature(list)
+    const client = this.#open(reply, () => this.#listClients.delete(client))
+    this.#listClients.add(client)
     client.raw.write(frame('sessions', list))
   }
 
-  private open(reply: FastifyReply, onClose: () => void): Client {
+  #open(reply: FastifyReply, onClose: () => void): Client {
     reply.hijack()
     const raw = reply.raw
     const headers: Record<string, string> = {}
@@ -120,45 +130,45 @@ export class LiveHub {
 
   /** Something in the directory changed: re-check after the burst settles, never two checks at once. */
   changed(): void {
-    if (this.closed) return
-    this.dirty = true
-    if (this.settle || this.running) return
-    this.settle = setTimeout(() => {
-      this.settle = null
-      void this.check()
+    if (this.#closed) return
+    this.#dirty = true
+    if (this.#settle || this.#running) return
+    this.#settle = setTimeout(() => {
+      this.#settle = null
+      void this.#check()
     }, SETTLE_MS)
   }
 
-  private async check(): Promise<void> {
-    this.running = true
+  async #check(): Promise<void> {
+    this.#running = true
     try {
-      while (this.dirty && !this.closed) {
-        this.dirty = false
-        for (const [name, channel] of this.channels) await this.checkSession(name, channel)
-        if (this.listClients.size > 0 || this.warm) {
-          const list = await this.cache.list()
+      while (this.#dirty && !this.#closed) {
+        this.#dirty = false
+        for (const [name, channel] of this.#channels) await this.#checkSession(name, channel)
+        if (this.#listClients.size > 0 || this.#warm) {
+          const list = await this.#cache.list()
           const sig = signature(list)
-          if (sig !== this.lastList) {
-            this.lastList = sig
-            for (const c of this.listClients) c.raw.write(frame('sessions', list))
+          if (sig !== this.#lastList) {
+            this.#lastList = sig
+            for (const c of this.#listClients) c.raw.write(frame('sessions', list))
           }
         } else {
-          this.lastList = null
+          this.#lastList = null
         }
       }
     } catch (e) {
-      this.onError(e)
+      this.#onError(e)
     } finally {
-      this.running = false
+      this.#running = false
     }
   }
 
-  private async checkSession(name: string, channel: Channel): Promise<void> {
+  async #checkSession(name: string, channel: Channel): Promise<void> {
     let fresh: ExchangeSummary[]
     try {
       // Compare with what this channel has sent rather than trusting `added`: another reader (a page
       // request, the session list) may have been the one whose refresh read the new journal lines.
-      const { entry } = await this.cache.refresh(name)
+      const { entry } = await this.#cache.refresh(name)
       fresh = []
       for (const r of entry.reader.rows) if (!channel.known.has(r.summary.seq)) fresh.push(r.summary)
     } catch {
@@ -171,20 +181,20 @@ export class LiveHub {
     }
   }
 
-  private broadcastAll(text: string): void {
-    for (const c of this.listClients) c.raw.write(text)
-    for (const ch of this.channels.values()) for (const c of ch.clients) c.raw.write(text)
+  #broadcastAll(text: string): void {
+    for (const c of this.#listClients) c.raw.write(text)
+    for (const ch of this.#channels.values()) for (const c of ch.clients) c.raw.write(text)
   }
 
   /** Ends every stream and stops watching (the server cannot close while streams are open). */
   close(): void {
-    this.closed = true
-    for (const t of this.timers) clearInterval(t)
-    if (this.settle) clearTimeout(this.settle)
-    this.watcher?.close()
-    for (const c of this.listClients) c.raw.end()
-    for (const ch of this.channels.values()) for (const c of ch.clients) c.raw.end()
-    this.listClients.clear()
-    this.channels.clear()
+    this.#closed = true
+    for (const t of this.#timers) clearInterval(t)
+    if (this.#settle) clearTimeout(this.#settle)
+    this.#watcher?.close()
+    for (const c of this.#listClients) c.raw.end()
+    for (const ch of this.#channels.values()) for (const c of ch.clients) c.raw.end()
+    this.#listClients.clear()
+    this.#channels.clear()
   }
 }

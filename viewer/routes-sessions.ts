@@ -33,7 +33,7 @@ function checkedName(name: string): string {
 
 async function exchangeOf(cache: SessionCache, name: string, seq: number): Promise<Exchange> {
   const exchange = await cache.exchange(checkedName(name), seq)
-  if (!exchange) throw new ViewerError('EXCHANGE_NOT_FOUND', `session ${JSON.stringify(name)} has no exchange ${seq} (it holds ${(await cache.get(name)).reader.count})`)
+  if (!exchange) throw new ViewerError('EXCHANGE_NOT_FOUND', { session: name, seq, count: (await cache.get(name)).reader.count })
   return exchange
 }
 
@@ -42,8 +42,9 @@ export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache)
 
   app.get<{ Params: NameParams }>('/api/sessions/:name', { schema: { params: nameParam } }, async (request) => {
     const name = checkedName(request.params.name)
-    const summary = await cache.summary(name)
-    if (summary.invalid) throw new ViewerError('SESSION_INVALID', summary.invalid)
+    let summary = await cache.summary(name)
+    // An unreadable session: opening it throws its own error, with its own code (SESSION_INVALID, JOURNAL_INVALID).
+    if (summary.invalid) summary = (await cache.get(name)).reader.summary()
     const session = await cache.head(name)
     return {
       summary,
@@ -91,7 +92,7 @@ export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache)
       const { name, seq, side } = request.params
       const exchange = await exchangeOf(cache, name, seq)
       const body: Body | undefined = side === 'request' ? exchange.request.body : exchange.response?.body
-      if (!body) throw new ViewerError('BODY_NOT_FOUND', `exchange ${seq} of ${JSON.stringify(name)} has no response (${exchange.error?.code ?? 'none recorded'})`)
+      if (!body) throw new ViewerError('BODY_NOT_FOUND', { session: name, seq, why: exchange.error?.code ?? 'none recorded' })
       const contentType = body.kind === 'empty' || !body.contentType ? 'application/octet-stream' : body.contentType
       const inline = request.query.inline === '1' && isSafeInlineImage(contentType)
       reply.header('Content-Security-Policy', RAW_BODY_CSP)

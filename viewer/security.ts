@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { errorBody } from './errors.js'
+import { registryBody } from './errors.js'
 
 /** The viewer's own pages and API: scripts and styles from itself only, no frames, no plugins. */
 export const VIEWER_CSP =
@@ -50,10 +50,8 @@ export function installSecurity(app: FastifyInstance, boundHost: string): void {
     reply.header('X-Frame-Options', 'DENY')
     reply.header('Cross-Origin-Resource-Policy', 'same-origin')
     if (!hostAllowed(request.headers.host, boundHost)) {
-      const message =
-        `the viewer answers only requests for localhost, 127.0.0.1, [::1] or ${boundHost}, ` +
-        `not Host ${JSON.stringify(request.headers.host ?? '')} (a guard against DNS rebinding)`
-      return reply.code(421).type('application/json; charset=utf-8').send(errorBody(421, 'HOST_NOT_ALLOWED', message))
+      const body = registryBody('HOST_NOT_ALLOWED', { bound: boundHost, host: request.headers.host ?? '' })
+      return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body)
     }
   })
 }

@@ -6,11 +6,12 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { listenError } from '../model/errors.js'
 import type { RelsConfig } from '../model/rels.js'
 import { checkSessionName } from '../model/session.js'
 import { SessionNameError } from '../store/paths.js'
 import { loadRelsConfig } from './config.js'
-import { installErrorHandlers, ViewerError } from './errors.js'
+import { installErrorHandlers } from './errors.js'
 import { LiveHub } from './live.js'
 import { registerSessionRoutes } from './routes-sessions.js'
 import { installSecurity } from './security.js'
@@ -101,7 +102,7 @@ async function warmUp(cache: SessionCache): Promise<void> {
 
 export type RunningViewer = { url: string; close(): Promise<void> }
 
-/** Builds the viewer and listens; a port in use is a PORT_IN_USE error naming it. */
+/** Builds the viewer and listens; a port in use is PORT_IN_USE naming it, another listen failure LISTEN_FAILED. */
 export async function startViewer(options: ViewerOptions & { port?: number }): Promise<RunningViewer> {
   const host = options.host ?? DEFAULT_HOST
   const port = options.port ?? DEFAULT_PORT
@@ -110,9 +111,7 @@ export async function startViewer(options: ViewerOptions & { port?: number }): P
     await app.listen({ port, host })
   } catch (e) {
     await app.close()
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
-      throw new ViewerError('PORT_IN_USE', `port ${port} on ${host} is already in use; choose another with --port`)
-    throw e
+    throw listenError(host, port, e as NodeJS.ErrnoException)
   }
   const address = app.server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port

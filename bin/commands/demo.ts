@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { ProxyAgent } from 'undici'
 import { dirOption, intOption, stringOption, untilStopped, type Command, type ParsedArgs } from '../command.js'
+import { ReltapeError } from '../../model/errors.js'
 import { PortInUseError, startRecorder, type Recorder } from '../../recorder/index.js'
 import { playStory, startSandbox } from '../../sandbox/index.js'
 import { defaultSessionName, reltapeHome, sessionsDir } from '../../store/paths.js'
@@ -99,7 +100,7 @@ async function run({ values }: ParsedArgs): Promise<number> {
     console.log('')
     for (const line of summaryLines(summary, once ? 'demo --once' : 'story failed', false)) console.log(line)
     for (const line of hints) console.log(line)
-    if (failedStory) throw new Error(`the demo story failed: ${failedStory.message}`)
+    if (failedStory) throw new ReltapeError('DEMO_FAILED', { reason: failedStory.message }, { cause: failedStory })
     return 0
   }
   console.log('')

@@ -1,6 +1,6 @@
 import { dirOption, intOption, listOption, stringOption, untilStopped, UsageError, type Command, type ParsedArgs } from '../command.js'
 import { muteMockttpLogs } from '../mockttp-noise.js'
-import { BROWSER_HOUSEKEEPING, DEFAULT_MAX_BODY, DEFAULT_UPSTREAM_TIMEOUT_MS, parseUpstream, startRecorder, type Recorder, type RecorderSummary } from '../../recorder/index.js'
+import { BROWSER_HOUSEKEEPING, DEFAULT_HOST, DEFAULT_MAX_BODY, DEFAULT_PORT, DEFAULT_UPSTREAM_TIMEOUT_MS, startRecorder, type Recorder, type RecorderSummary } from '../../recorder/index.js'
 import { launchChromium } from '../../recorder/launch.js'
 import { toolName } from '../../store/version.js'
 
@@ -42,27 +42,19 @@ export function summaryLines(s: RecorderSummary, why: string, hints = true): str
 async function run({ values, positionals }: ParsedArgs): Promise<number> {
   const launch = values.launch === true
   if (positionals.length > 0 && !launch) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (a URL goes after --launch)`)
-  if (values['insecure-upstream'] && listOption(values, 'upstream-ca').length)
-    throw new UsageError('--insecure-upstream and --upstream-ca contradict each other; give one')
   const maxBodyRaw = stringOption(values, 'max-body')
   const dir = stringOption(values, 'dir')
   const session = stringOption(values, 'session')
-  const upstream = stringOption(values, 'upstream')
-  if (upstream !== undefined) {
-    try {
-      parseUpstream(upstream)
-    } catch (e) {
-      throw new UsageError((e as Error).message)
-    }
-  }
-  const host = stringOption(values, 'host') ?? '127.0.0.1'
+  const host = stringOption(values, 'host') ?? DEFAULT_HOST
   muteMockttpLogs()
+  // The recorder checks its own options (the upstream URL, the CA files, their contradictions): a bad one is
+  // OPTION_INVALID naming the flag, which exits 2 like any usage error.
   const rec = await startRecorder({
     ...(session ? { session } : {}),
     ...(dir ? { dir } : {}),
-    port: intOption(values, 'port', 8000),
+    port: intOption(values, 'port', DEFAULT_PORT),
     host,
-    upstream: upstream ?? null,
+    upstream: stringOption(values, 'upstream') ?? null,
     upstreamCaFiles: listOption(values, 'upstream-ca'),
     insecureUpstream: values['insecure-upstream'] === true,
     include: listOption(values, 'include'),
