@@ -72,6 +72,13 @@ export const ERRORS = {
       `session is being written by another process (pid ${p.holder.pid}, ${p.holder.purpose}, since ${p.holder.since}); ` +
       `stop it first, or record into another session. Lock: ${p.lockFile}`,
   }),
+  FILE_IS_LINK: spec({
+    exit: 1,
+    status: 500,
+    description: 'a file reltape was about to create (a journal, a temporary file) already exists there as a symbolic link; nothing was written through it',
+    message: (p: { file: string }) =>
+      `${p.file} is a symbolic link; reltape does not write through links (one planted there could send recorded tokens elsewhere): remove it`,
+  }),
   SESSION_DIR_UNWRITABLE: spec({
     exit: 1,
     status: 500,
@@ -121,6 +128,16 @@ export const ERRORS = {
     description: 'a viewer request for a Host other than loopback or the bound address (DNS rebinding guard)',
     message: (p: { bound: string; host: string }) =>
       `the viewer answers only requests for localhost, 127.0.0.1, [::1] or ${p.bound}, not Host ${quote(p.host)} (a guard against DNS rebinding)`,
+  }),
+  VIEWER_TOKEN_REQUIRED: spec({
+    exit: 1,
+    status: 401,
+    description: "a viewer API call without this run's access token, or with another; open the link the viewer printed",
+    message: (p: { problem: 'missing' | 'wrong' }) =>
+      (p.problem === 'missing'
+        ? "the viewer's API needs this run's access token"
+        : "this is not the viewer's access token (a new one is made each time the viewer starts)") +
+      ': open the link that `reltape view` (or `reltape demo`) printed when it started; it ends in ?token=…',
   }),
   NOT_FOUND: spec({
     exit: 1,
@@ -232,6 +249,7 @@ export function listenError(host: string, port: number, cause: { code?: unknown;
 
 const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',

@@ -5,11 +5,11 @@
  * cost of an append does not depend on the session's size. What is written survives a SIGKILL: the kernel
  * holds it. `flush()` writes at once; the journal also flushes when the process exits.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, writeSync } from 'node:fs'
 import { ByteWindow } from './byte-window.js'
 import { ReltapeError } from '../model/errors.js'
 import { parseExchange, type Exchange, type Identity } from '../model/session.js'
-import { ensurePrivateFile } from './private-file.js'
+import { createPrivateFile } from './private-file.js'
 
 export type JournalEntry = { t: 'exchange'; exchange: Exchange } | { t: 'identity'; identity: Identity }
 
@@ -42,9 +42,9 @@ export class JournalWriter {
   #scheduled: NodeJS.Immediate | null = null
   #size = 0
 
+  /** Creates the journal: it must not exist (the writer folds an old one first), and a link there is refused. */
   constructor(readonly file: string) {
-    ensurePrivateFile(file)
-    this.#fd = openSync(file, 'a')
+    this.#fd = createPrivateFile(file)
     if (!exitHook) {
       exitHook = true
       process.once('exit', () => {

@@ -11,12 +11,13 @@
  * appears) is written whole once, into a private temporary file renamed over it, in the layout that appends.
  */
 import { randomBytes } from 'node:crypto'
+import { constants, readdirSync, rmSync } from 'node:fs'
 import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { SessionHead } from '../model/session.js'
 import { exchangeTextOfLine } from './journal.js'
 import type { SessionPaths } from './paths.js'
-import { PRIVATE_FILE_MODE } from './private-file.js'
+import { PlantedLinkError, PRIVATE_FILE_MODE, syncDir } from './private-file.js'
 import { FROM_FILE, type FileStamp, type SessionRow } from './session-index.js'
 import type { FileLayout } from './session-scan.js'
 
@@ -134,6 +135,40 @@ async function writeExchanges(handle: FileHandle, spans: readonly JournalSpan[],
   return { end: at, count }
 }
 
+/**
+ * Removes temporary files a crashed writer of this session left (`.<name>.json.<pid>.<random>.tmp`, the index's,
+ * and the single `.<name>.json.tmp` of older versions) whose process is gone. Unlinking removes a planted link
+ * itself, never its target; a new temporary file is always created under a fresh name, exclusively.
+ */
+export function removeStaleTemps(file: string): void {
+  const dir = dirname(file)
+  const name = basename(file).replace(/\.json$/, '')
+  const ours = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(json|index)(\\.(\\d+)\\.[0-9a-f]{8})?\\.tmp$`)
+  let entries: string[]
+  try {
+    entries = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const entry of entries) {
+    const m = ours.exec(entry)
+    if (!m) continue
+    const pid = m[3] ? Number(m[3]) : null
+    if (pid !== null && pid !== process.pid && isAlive(pid)) continue
+    if (pid === process.pid) continue
+    rmSync(join(dir, entry), { force: true })
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 function tmpName(file: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
 }
@@ -155,7 +190,14 @@ export async function appendToSessionFile(paths: SessionPaths, disk: FileOnDisk,
 async function appendInPlace(file: string, disk: NonNullable<FileOnDisk>, head: SessionHead, spans: readonly JournalSpan[]): Promise<AppendResult> {
   const { layout } = disk
   const keysAfter = layout.keysAfter
-  const handle = await open(file, 'r+')
+  let handle: FileHandle
+  try {
+    // Appended in place only when the file is the session itself: never through a link to somewhere else.
+    handle = await open(file, constants.O_RDWR | constants.O_NOFOLLOW)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new PlantedLinkError(file)
+    throw e
+  }
   try {
     const rows: SessionRow[] = []
     const written = await writeExchanges(handle, spans, layout.appendAt, layout.count, rows)
@@ -207,6 +249,8 @@ async function rewrite(file: string, disk: FileOnDisk, head: SessionHead, spans:
     const size = written.end + closing.length
     await handle.close()
     await rename(tmp, file)
+    // The rename is durable too before anything (the journal) is removed on the strength of it.
+    syncDir(dirname(file))
     const stamp = await stampOfFile(file)
     return {
       layout: { size, arrayStart, appendAt: written.end, count: written.count, keysAfter: [...KEYS_AFTER], complete: true },

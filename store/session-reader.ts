@@ -46,14 +46,20 @@ export class SessionNotFoundError extends ReltapeError<'SESSION_NOT_FOUND'> {
   }
 }
 
+/** The size, mtime and inode of a session's file or journal; null when there is none (or there cannot be one). */
 export async function stampOf(file: string): Promise<FileStamp | null> {
+  let s
   try {
-    const s = await stat(file)
-    return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }
+    s = await stat(file)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
+    const code = (e as NodeJS.ErrnoException).code
+    // A name too long for the file system: that file cannot exist (a journal beside a 250-character session name).
+    if (code === 'ENOENT' || code === 'ENAMETOOLONG') return null
+    if (code === 'ELOOP') throw new SessionFormatError(file, '$', 'is a symbolic link that leads back to itself (a loop), not a session file')
     throw e
   }
+  if (!s.isFile()) throw new SessionFormatError(file, '$', s.isDirectory() ? 'is a directory, not a session file' : 'is not a regular file')
+  return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }
 }
 
 export function sameStamp(a: FileStamp | null | undefined, b: FileStamp | null | undefined): boolean {

@@ -13,7 +13,7 @@ import { newSession, type Exchange, type Identity, type Recording, type Session,
 import { exchangeLine, JournalWriter, scanJournal } from './journal.js'
 import type { LockHandle } from './lock.js'
 import type { SessionPaths } from './paths.js'
-import { appendToSessionFile, type FileOnDisk, type JournalSpan } from './session-append.js'
+import { appendToSessionFile, removeStaleTemps, type FileOnDisk, type JournalSpan } from './session-append.js'
 import { appendFileRows, FROM_JOURNAL, rowOf, tailOf, type FileStamp, type SessionRow } from './session-index.js'
 import { SessionReader } from './session-reader.js'
 import { tokenHash } from './token-hash.js'
@@ -48,6 +48,7 @@ export class SessionWriter {
    * here), a file cut short by a crash mid-stop is completed from it, and a new session gets its file at once.
    */
   static async start(paths: SessionPaths, lock: LockHandle, recording: Recording, warn: (message: string) => void): Promise<SessionWriter> {
+    removeStaleTemps(paths.file)
     // A new session gets its file at once (empty), so that it is listed and viewed while it is recorded.
     if (!existsSync(paths.file) && !existsSync(paths.journal)) await appendToSessionFile(paths, null, newSession(paths.name, recording), [])
     let reader = await SessionReader.open(paths)

@@ -4,8 +4,8 @@
  * index `.<name>.index` is a cache of both. Readers see the file plus the journal; a journal whose recorder is
  * gone is folded into the file by the first opener that can take the lock.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import type { Exchange, Recording, Session } from '../model/session.js'
 import type { SessionSummary } from '../model/summary.js'
 import { acquireLock, lockIsLive, type LockHandle } from './lock.js'
@@ -34,6 +34,28 @@ export async function readSessionFiles(paths: SessionPaths): Promise<Session> {
   const exchanges: Exchange[] = []
   for await (const e of reader.exchanges()) exchanges.push(e)
   return { ...reader.head, exchanges }
+}
+
+/** True when the directory has an entry by that name, whatever it is (a link that loops, a directory): then opening it says what is wrong. */
+function entryExists(path: string): boolean {
+  try {
+    lstatSync(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function invalidSummary(name: string, file: string, files: string[], e: Error): SessionSummary {
+  let updated = 0
+  for (const f of files) {
+    try {
+      updated = Math.max(updated, statSync(f).mtimeMs)
+    } catch {
+      // missing, a loop, a name too long: no time to show
+    }
+  }
+  return { name, file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: updated ? new Date(updated).toISOString() : null, invalid: e.message }
 }
 
 export type OpenOptions = {
@@ -68,15 +90,10 @@ export class SessionStore {
     return sessionPaths(this.dir, name)
   }
 
-  /** True when the session has a file or a journal. */
-  async exists(paths: SessionPaths): Promise<boolean> {
-    return existsSync(paths.file) || existsSync(paths.journal)
-  }
-
   /** The paths of a session by name or file path; throws SessionNotFoundError listing what exists. */
   existing(ref: string): SessionPaths {
     const paths = resolveSessionRef(this.dir, ref)
-    if (!existsSync(paths.file) && !existsSync(paths.journal)) {
+    if (!entryExists(paths.file) && !entryExists(paths.journal)) {
       const inDir = dirname(paths.file) === this.dir
       throw new SessionNotFoundError(ref, dirname(paths.file), inDir ? this.names() : [])
     }
@@ -116,10 +133,11 @@ export class SessionStore {
     try {
       writer = await SessionWriter.start(paths, lock, FOLDING, warn)
     } catch (e) {
+      // Folding is a convenience: when it cannot be done (a read-only directory, a file it must not write
+      // through), readers still see the file and the journal, and the journal stays for the next try.
       lock.release()
-      const code = (e as NodeJS.ErrnoException).code
-      if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') return false
-      throw e
+      warn(`${paths.journal}: not folded into ${paths.file}: ${(e as Error).message}`)
+      return false
     }
     await writer.close()
     return true
@@ -132,18 +150,26 @@ export class SessionStore {
     return out
   }
 
-  /** A session's summary: from its index alone when that is current, else by opening it (which writes the index). */
+  /**
+   * A session's summary: from its index alone when that is current, else by opening it (which writes the index).
+   * Anything wrong with one entry (a name reltape would not give a session, a directory or a link loop where the
+   * file should be, a damaged file) is listed as `invalid` with the reason, never an error for the whole list.
+   */
   async summary(name: string): Promise<SessionSummary> {
-    const paths = this.paths(name)
+    const file = join(this.dir, `${name}.json`)
+    let paths: SessionPaths
+    try {
+      paths = this.paths(name)
+    } catch (e) {
+      return invalidSummary(name, file, [file], e as Error)
+    }
     try {
       const fast = await summaryFromIndex(paths)
       if (fast) return fast
       await this.foldAbandoned(paths)
       return (await SessionReader.open(paths)).summary()
     } catch (e) {
-      const mtimes = [paths.file, paths.journal].map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0))
-      const updated = Math.max(...mtimes)
-      return { name, file: paths.file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: updated ? new Date(updated).toISOString() : null, invalid: (e as Error).message }
+      return invalidSummary(name, paths.file, [paths.file, paths.journal], e as Error)
     }
   }
 

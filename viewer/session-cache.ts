@@ -118,9 +118,8 @@ export class SessionCache {
   async summary(name: string): Promise<SessionSummary> {
     const cached = this.#entries.get(name)
     if (!cached) {
-      const paths = this.store.paths(name)
       const summary = await this.store.summary(name)
-      if (summary.invalid && !(await this.store.exists(paths))) throw new SessionNotFoundError(name, this.store.dir, this.store.names())
+      if (summary.invalid && !this.store.names().includes(name)) throw new SessionNotFoundError(name, this.store.dir, this.store.names())
       return summary
     }
     try {
