@@ -7,6 +7,7 @@
  * sorted, ignored fields left out), multipart by its parts (not its boundary), anything else by a digest
  * of its bytes (computed by the caller, which has a hash function).
  */
+import { exceedsJsonDepth, tooDeepText } from './json-depth.js'
 
 /** A field path such as `LocalId`, `Message.LocalId`, `Items[].LocalId`, `Items.*.LocalId` or `Items[0].Id`, split. */
 export type FieldPath = readonly string[]
@@ -55,7 +56,7 @@ export function parseFieldPath(text: string): FieldPath {
 }
 
 /** A trie of ignored paths, so that one walk over the body both sorts keys and leaves fields out. */
-type IgnoreNode = { end: boolean; children: Map<string, IgnoreNode> }
+export type IgnoreNode = { end: boolean; children: Map<string, IgnoreNode> }
 
 const compiled = new WeakMap<readonly FieldPath[], IgnoreNode>()
 
@@ -108,61 +109,131 @@ function fieldNodes(nodes: IgnoreNode[], key: string): IgnoreNode[] | null {
 }
 
 /**
+ * Where a walk over a body stands with respect to the ignored fields: the same rule for every walk (the replay key,
+ * a miss explained, a diff). `field`/`item` give the cursor one level down, or null when that value is ignored.
+ */
+export type IgnoreCursor = { readonly nodes: IgnoreNode[] }
+
+export function ignoreCursor(paths: readonly FieldPath[]): IgnoreCursor {
+  return { nodes: paths.length ? [ignoreTrie(paths)] : NO_NODES }
+}
+
+export function ignoreField(at: IgnoreCursor, key: string): IgnoreCursor | null {
+  const nodes = fieldNodes(at.nodes, key)
+  return nodes ? { nodes } : null
+}
+
+export function ignoreItem(at: IgnoreCursor, index: number): IgnoreCursor | null {
+  const nodes = itemNodes(at.nodes, index)
+  return nodes ? { nodes } : null
+}
+
+/**
  * JSON with object keys sorted and the ignored fields left out. A name segment applied to an array
  * applies to each of its items, so `Messages.LocalId` reaches into a list of messages.
+ * Walks without recursion: a body of any depth has a key (see json-depth.ts for where JSON stops being a tree).
  */
 export function canonicalJson(value: unknown, ignore: readonly FieldPath[] = []): string {
   return write(value, ignore.length ? [ignoreTrie(ignore)] : NO_NODES)
 }
 
-function write(value: unknown, nodes: IgnoreNode[]): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
-  if (Array.isArray(value)) {
-    let s = '['
-    for (let i = 0; i < value.length; i++) {
-      const sub = itemNodes(nodes, i)
-      if (sub) s += (s.length > 1 ? ',' : '') + write(value[i], sub)
-    }
-    return s + ']'
-  }
-  const obj = value as Record<string, unknown>
-  const keys = Object.keys(obj).sort()
-  let s = '{'
-  let first = true
-  for (const k of keys) {
-    const v = obj[k]
-    if (v === undefined) continue
-    const sub = fieldNodes(nodes, k)
-    if (!sub) continue
-    s += (first ? '' : ',') + JSON.stringify(k) + ':' + write(v, sub)
-    first = false
-  }
-  return s + '}'
+/** An array or object being written: its items (an object's keys, sorted), the next one, and the rule's nodes. */
+type WriteFrame = { array: unknown[] | null; object: Record<string, unknown> | null; keys: string[] | null; next: number; nodes: IgnoreNode[]; empty: boolean }
+
+function openFrame(value: object, nodes: IgnoreNode[]): WriteFrame {
+  if (Array.isArray(value)) return { array: value, object: null, keys: null, next: 0, nodes, empty: true }
+  const object = value as Record<string, unknown>
+  return { array: null, object, keys: Object.keys(object).sort(), next: 0, nodes, empty: true }
 }
 
-/** The values at a field path, in document order (several when the path crosses arrays). */
-export function valuesAt(value: unknown, path: FieldPath): unknown[] {
-  const out: unknown[] = []
-  collect(value, path, 0, out)
+function write(root: unknown, rootNodes: IgnoreNode[]): string {
+  if (root === null || typeof root !== 'object') return JSON.stringify(root) ?? 'null'
+  let out = Array.isArray(root) ? '[' : '{'
+  const stack: WriteFrame[] = [openFrame(root, rootNodes)]
+  // Scalars are written in place; an array or object in hand is opened on the stack and walked next.
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!
+    let child: object | null = null
+    let childNodes: IgnoreNode[] = NO_NODES
+    if (f.array) {
+      const array = f.array
+      while (f.next < array.length) {
+        const i = f.next++
+        const sub = itemNodes(f.nodes, i)
+        if (!sub) continue
+        if (!f.empty) out += ','
+        f.empty = false
+        const v = array[i]
+        if (v === null || typeof v !== 'object') out += JSON.stringify(v) ?? 'null'
+        else {
+          child = v
+          childNodes = sub
+          break
+        }
+      }
+      if (!child) out += ']'
+    } else {
+      const keys = f.keys!
+      const object = f.object!
+      while (f.next < keys.length) {
+        const k = keys[f.next++]!
+        const v = object[k]
+        if (v === undefined) continue
+        const sub = fieldNodes(f.nodes, k)
+        if (!sub) continue
+        out += (f.empty ? '' : ',') + JSON.stringify(k) + ':'
+        f.empty = false
+        if (v === null || typeof v !== 'object') out += JSON.stringify(v) ?? 'null'
+        else {
+          child = v
+          childNodes = sub
+          break
+        }
+      }
+      if (!child) out += '}'
+    }
+    if (child) {
+      out += Array.isArray(child) ? '[' : '{'
+      stack.push(openFrame(child, childNodes))
+    } else stack.pop()
+  }
   return out
 }
 
-function collect(value: unknown, path: FieldPath, i: number, out: unknown[]): void {
-  if (i === path.length) {
-    out.push(value)
-    return
+/** The values at a field path, in document order (several when the path crosses arrays). Walks without recursion. */
+export function valuesAt(value: unknown, path: FieldPath): unknown[] {
+  const out: unknown[] = []
+  // Values still to follow, with how much of the path each has matched; children go on in reverse, so the
+  // first is taken first.
+  const values: unknown[] = [value]
+  const at: number[] = [0]
+  while (values.length > 0) {
+    const v = values.pop()
+    const i = at.pop()!
+    if (i === path.length) {
+      out.push(v)
+      continue
+    }
+    if (v === null || typeof v !== 'object') continue
+    const seg = path[i]!
+    const pushAll = (items: unknown[], next: number) => {
+      for (let j = items.length - 1; j >= 0; j--) {
+        values.push(items[j])
+        at.push(next)
+      }
+    }
+    if (Array.isArray(v)) {
+      if (seg === '*') pushAll(v, i + 1)
+      else if (/^\d+$/.test(seg)) pushAll([v[Number(seg)]], i + 1)
+      // A name applied to an array applies to each item.
+      else pushAll(v, i)
+      continue
+    }
+    const obj = v as Record<string, unknown>
+    if (seg === '*') pushAll(Object.values(obj), i + 1)
+    else if (Object.prototype.hasOwnProperty.call(obj, seg)) pushAll([obj[seg]], i + 1)
   }
-  if (value === null || typeof value !== 'object') return
-  const seg = path[i]!
-  if (Array.isArray(value)) {
-    if (seg === '*') for (const item of value) collect(item, path, i + 1, out)
-    else if (/^\d+$/.test(seg)) collect(value[Number(seg)], path, i + 1, out)
-    else for (const item of value) collect(item, path, i, out)
-    return
-  }
-  const obj = value as Record<string, unknown>
-  if (seg === '*') for (const k of Object.keys(obj)) collect(obj[k], path, i + 1, out)
-  else if (Object.prototype.hasOwnProperty.call(obj, seg)) collect(obj[seg], path, i + 1, out)
+  return out
 }
 
 /** True for `application/json`, `text/json` and `…+json` content types. */
@@ -270,7 +341,7 @@ export function differences(live: RequestShape, recorded: RequestShape, rules: M
  * Body keys and flattened fields, kept per body object: explaining a miss compares one live body with many
  * recordings, and each recording with many misses.
  */
-type BodyMemo = { ignore: readonly FieldPath[]; key?: string; flat?: Map<string, string> }
+type BodyMemo = { ignore: readonly FieldPath[]; key?: string; flat?: Map<string, string>; deep?: boolean }
 const bodyMemo = new WeakMap<KeyBody, BodyMemo>()
 
 function memoOf(body: KeyBody, ignore: readonly FieldPath[]): BodyMemo {
@@ -284,6 +355,11 @@ function memoKey(body: KeyBody, ignore: readonly FieldPath[]): string {
   return (m.key ??= bodyKey(body, ignore))
 }
 
+function memoDeep(body: KeyBody & { kind: 'json' }, ignore: readonly FieldPath[]): boolean {
+  const m = memoOf(body, ignore)
+  return (m.deep ??= exceedsJsonDepth(body.json))
+}
+
 function memoFlat(body: KeyBody & { kind: 'json' }, ignore: readonly FieldPath[]): Map<string, string> {
   const m = memoOf(body, ignore)
   return (m.flat ??= flatten(body.json, ignore))
@@ -293,6 +369,9 @@ function bodyDifferences(live: KeyBody, recorded: KeyBody, ignore: readonly Fiel
   if (memoKey(live, ignore) === memoKey(recorded, ignore)) return []
   if (live.kind !== recorded.kind) return [{ what: 'body', detail: `is ${describeKind(live)}, the recording's is ${describeKind(recorded)}` }]
   if (live.kind === 'json' && recorded.kind === 'json') {
+    // Field by field, a deep chain would list paths of every length up to its depth: say so instead.
+    if (memoDeep(live, ignore) || memoDeep(recorded, ignore))
+      return [{ what: 'body', detail: `differs (${tooDeepText()}: not compared field by field)` }]
     const a = memoFlat(live, ignore)
     const b = memoFlat(recorded, ignore)
     const fields: Difference[] = []
@@ -336,35 +415,34 @@ function describeKind(body: KeyBody): string {
 /** Leaf paths (`Items[0].Text`) to canonical values, ignored fields left out. */
 function flatten(value: unknown, ignore: readonly FieldPath[]): Map<string, string> {
   const out = new Map<string, string>()
-  flattenInto(value, ignore.length ? [ignoreTrie(ignore)] : NO_NODES, '', out)
+  type Step = { v: unknown; nodes: IgnoreNode[]; path: string }
+  // Walks like `write` (same ignored fields), without recursion, collecting leaves by path instead of writing text.
+  const stack: Step[] = [{ v: value, nodes: ignore.length ? [ignoreTrie(ignore)] : NO_NODES, path: '' }]
+  while (stack.length > 0) {
+    const { v, nodes, path } = stack.pop()!
+    if (v === null || typeof v !== 'object') {
+      out.set(path || '(body)', JSON.stringify(v) ?? 'null')
+      continue
+    }
+    const children: Step[] = []
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const sub = itemNodes(nodes, i)
+        if (sub) children.push({ v: v[i], nodes: sub, path: `${path}[${i}]` })
+      }
+    } else {
+      const obj = v as Record<string, unknown>
+      for (const k of Object.keys(obj)) {
+        if (obj[k] === undefined) continue
+        const sub = fieldNodes(nodes, k)
+        if (sub) children.push({ v: obj[k], nodes: sub, path: path ? `${path}.${k}` : k })
+      }
+    }
+    if (children.length === 0) out.set(path || '(body)', Array.isArray(v) ? '[]' : '{}')
+    // In reverse, so that leaves come out in document order.
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!)
+  }
   return out
-}
-
-/** Walks like `write` (same ignored fields), collecting leaves by path instead of writing text. */
-function flattenInto(v: unknown, nodes: IgnoreNode[], path: string, out: Map<string, string>): void {
-  if (v === null || typeof v !== 'object') {
-    out.set(path || '(body)', JSON.stringify(v) ?? 'null')
-    return
-  }
-  let any = false
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const sub = itemNodes(nodes, i)
-      if (!sub) continue
-      any = true
-      flattenInto(v[i], sub, `${path}[${i}]`, out)
-    }
-  } else {
-    const obj = v as Record<string, unknown>
-    for (const k of Object.keys(obj)) {
-      if (obj[k] === undefined) continue
-      const sub = fieldNodes(nodes, k)
-      if (!sub) continue
-      any = true
-      flattenInto(obj[k], sub, path ? `${path}.${k}` : k, out)
-    }
-  }
-  if (!any) out.set(path || '(body)', Array.isArray(v) ? '[]' : '{}')
 }
 
 /** One difference in words, e.g. `body field Text` or `path (/a, recorded /b)`. */

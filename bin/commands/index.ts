@@ -10,6 +10,7 @@ export const commands: CommandEntry[] = [
   { name: 'view', load: async () => (await import('./view.js')).viewCommand },
   { name: 'replay', load: async () => (await import('./replay.js')).replayCommand },
   { name: 'sessions', load: async () => (await import('./sessions.js')).sessionsCommand },
+  { name: 'diff', load: async () => (await import('./diff.js')).diffCommand },
   { name: 'sandbox', load: async () => (await import('./sandbox.js')).sandboxCommand },
   { name: 'ca', load: async () => (await import('./ca.js')).caCommand },
 ]
