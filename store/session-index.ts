@@ -17,7 +17,7 @@ import type { FileLayout } from './session-scan.js'
 
 export const INDEX_FORMAT = 'reltape.index/1'
 /** Bumped whenever the key of a request or the row changes meaning: an index built by another version is rebuilt. */
-export const INDEX_REVISION = 1
+export const INDEX_REVISION = 2
 
 /** Where an exchange's JSON lies: in the session file (the exchange itself) or the journal (its whole line). */
 export const FROM_FILE = 0
@@ -67,6 +67,8 @@ export type IndexTrailer = {
   journalRowsAt: number
   /** Exchanges, once the journal's are merged with the file's. */
   exchanges: number
+  /** The largest seq: where a writer continuing the session goes on. */
+  maxSeq: number
   errors: number
 }
 
@@ -268,6 +270,7 @@ export async function appendFileRows(file: string, fileBefore: FileStamp, rows: 
         journalRows: 0,
         journalRowsAt: at,
         exchanges: fileRows,
+        maxSeq: rows.reduce((m, r) => Math.max(m, r.summary.seq), old.maxSeq),
         errors: fileErrors,
       }
       await handle.write(JSON.stringify(trailer) + '\n', at)

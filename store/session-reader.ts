@@ -475,6 +475,7 @@ export class SessionReader {
       journalRows: this.#journal.rows.length,
       exchanges: this.rows.length,
       errors: this.errors,
+      maxSeq: this.maxSeq,
     }
   }
 
@@ -483,6 +484,27 @@ export class SessionReader {
     const error = await writeIndex(this.paths.index, [...this.#file.rows, ...this.#journal.rows], this.#trailer())
     if (!error) this.#unsaved = this.#unsavedFile = 0
   }
+}
+
+/** What a writer needs of a session to continue it: its head, its file's layout, its count and last seq. */
+export type SessionPeek = {
+  head: SessionHead
+  fileOnDisk: { head: SessionHead; layout: FileLayout } | null
+  fileStamp: FileStamp | null
+  count: number
+  maxSeq: number
+}
+
+/**
+ * A session's head, layout and counts from its index's trailer alone, without reading a row: when the index is
+ * current for the file, there is no journal, and the file is whole. Null otherwise (then open a reader).
+ */
+export async function peekSession(paths: SessionPaths): Promise<SessionPeek | null> {
+  const [fileStamp, journalStamp, found] = await Promise.all([stampOf(paths.file), stampOf(paths.journal), readIndexTrailer(paths.index)])
+  if (!found || !fileStamp || journalStamp) return null
+  const { trailer } = found
+  if (!trailer.file || !sameStamp(trailer.file.stamp, fileStamp) || trailer.journal || !trailer.file.layout.complete) return null
+  return { head: trailer.head, fileOnDisk: { head: trailer.head, layout: trailer.file.layout }, fileStamp, count: trailer.exchanges, maxSeq: trailer.maxSeq }
 }
 
 /**
