@@ -13,6 +13,7 @@ import { exchangeLine } from '../store/journal.js'
 import { SessionStore } from '../store/store.js'
 import { startReplay } from '../replay/start-replay.js'
 import { buildViewerApp } from '../viewer/server.js'
+import { bearer, TEST_TOKEN } from './helpers/viewer-token.js'
 import { tempDir } from './helpers/exchange-factory.js'
 
 /** V8's longest string, in UTF-16 code units (2^29 - 24): a file longer than this cannot be one string. */
@@ -72,11 +73,11 @@ describe('a session longer than V8 can hold as one string', () => {
     const store = new SessionStore(dir)
     expect(await store.list()).toEqual([expect.objectContaining({ name: 'huge', exchanges: COUNT, errors: 0 })])
 
-    const viewer = await buildViewerApp({ dir, config: {}, uiDir: join(dir, 'no-ui') })
+    const viewer = await buildViewerApp({ dir, config: {}, uiDir: join(dir, 'no-ui'), token: TEST_TOKEN })
     try {
-      const page = (await viewer.inject({ url: `/api/sessions/huge/exchanges?offset=${COUNT - 2}` })).json() as { total: number; items: { seq: number }[] }
+      const page = (await viewer.inject({ url: `/api/sessions/huge/exchanges?offset=${COUNT - 2}`, headers: bearer() })).json() as { total: number; items: { seq: number }[] }
       expect(page).toMatchObject({ total: COUNT, items: [{ seq: COUNT - 1 }, { seq: COUNT }] })
-      const one = (await viewer.inject({ url: `/api/sessions/huge/exchanges/${COUNT}` })).json() as { id: string }
+      const one = (await viewer.inject({ url: `/api/sessions/huge/exchanges/${COUNT}`, headers: bearer() })).json() as { id: string }
       expect(one.id).toBe(`huge-${COUNT}`)
     } finally {
       await viewer.close()

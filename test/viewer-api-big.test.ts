@@ -9,6 +9,7 @@ import type { ExchangePage } from '../model/summary.js'
 import { JournalError } from '../store/journal.js'
 import { SessionCache, type CachedSession } from '../viewer/session-cache.js'
 import { buildViewerApp } from '../viewer/server.js'
+import { bearer, TEST_TOKEN } from './helpers/viewer-token.js'
 import { appendExchange, closeSessions, makeExchange, writeBigSession } from './helpers/viewer-big-session.js'
 
 const N = 10_000
@@ -18,7 +19,7 @@ let app: FastifyInstance
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'reltape-viewer-big-'))
   await writeBigSession(dir, 'big', N)
-  app = await buildViewerApp({ dir, config: {}, uiDir: join(dir, 'no-ui') })
+  app = await buildViewerApp({ dir, config: {}, uiDir: join(dir, 'no-ui'), token: TEST_TOKEN })
 })
 afterAll(async () => {
   await closeSessions()
@@ -30,16 +31,16 @@ describe('a 10,000-exchange session', () => {
   it('pages through every row in order, up to 1000 at a time', async () => {
     const seqs: number[] = []
     for (let offset = 0; offset < N; offset += 1000) {
-      const page = (await app.inject({ url: `/api/sessions/big/exchanges?offset=${offset}&limit=1000` })).json() as ExchangePage
+      const page = (await app.inject({ url: `/api/sessions/big/exchanges?offset=${offset}&limit=1000`, headers: bearer() })).json() as ExchangePage
       expect(page.total).toBe(N)
       seqs.push(...page.items.map((i) => i.seq))
     }
     expect(seqs).toHaveLength(N)
     expect(seqs.every((s, i) => s === i + 1)).toBe(true)
-    const last = (await app.inject({ url: `/api/sessions/big/exchanges?offset=${N - 3}` })).json() as ExchangePage
+    const last = (await app.inject({ url: `/api/sessions/big/exchanges?offset=${N - 3}`, headers: bearer() })).json() as ExchangePage
     expect(last.items.map((i) => i.seq)).toEqual([N - 2, N - 1, N])
     expect(last.items[2]).toMatchObject({ ok: false, errorCode: 'NOT_FOUND' }) // every 10th fails
-    const list = (await app.inject({ url: '/api/sessions' })).json() as { exchanges: number; errors: number }[]
+    const list = (await app.inject({ url: '/api/sessions', headers: bearer() })).json() as { exchanges: number; errors: number }[]
     expect(list[0]).toMatchObject({ exchanges: N, errors: N / 10 })
   })
 })

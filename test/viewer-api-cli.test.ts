@@ -58,8 +58,11 @@ describe('reltape view', () => {
     const dir = await fixtureDir()
     const view = startView(['--port', '0', '--dir', dir])
     const url = await view.url
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
-    const list = (await (await fetch(new URL('/api/sessions', url))).json()) as { name: string }[]
+    // The printed link holds this run's access token; the API answers only with it.
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/)
+    const token = new URL(url).searchParams.get('token')
+    expect((await fetch(new URL('/api/sessions', url))).status).toBe(401)
+    const list = (await (await fetch(new URL('/api/sessions', url), { headers: { authorization: `Bearer ${token}` } })).json()) as { name: string }[]
     expect(list.map((s) => s.name)).toContain('example')
     view.child.kill('SIGTERM')
     expect(await view.exit).toBe(0)

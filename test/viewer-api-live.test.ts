@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ExchangePage, ExchangeSummary } from '../model/summary.js'
 import type { SessionSummary } from '../store/store.js'
 import { startViewer, type RunningViewer } from '../viewer/server.js'
+import { bearer } from './helpers/viewer-token.js'
 import { appendExchange, closeSessions, makeExchange, writeBigSession } from './helpers/viewer-big-session.js'
 
 type Event = { event: string; data: unknown }
@@ -92,7 +93,7 @@ const readers: EventReader[] = []
 
 async function subscribe(path: string): Promise<EventReader> {
   const abort = new AbortController()
-  const response = await fetch(new URL(path, viewer.url), { signal: abort.signal })
+  const response = await fetch(new URL(path, viewer.url), { signal: abort.signal, headers: bearer(viewer.token) })
   expect(response.status).toBe(200)
   expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
   const reader = new EventReader(response, abort)
@@ -114,7 +115,7 @@ afterEach(async () => {
 describe('live updates', () => {
   it('a recorder appends exchanges; a watcher of the session gets each new row once', async () => {
     await appendExchange(dir, 'live', makeExchange(1))
-    const page = (await (await fetch(new URL('/api/sessions/live/exchanges', viewer.url))).json()) as ExchangePage
+    const page = (await (await fetch(new URL('/api/sessions/live/exchanges', viewer.url), { headers: bearer(viewer.token) })).json()) as ExchangePage
     expect(page.total).toBe(1)
     const events = await subscribe('/api/sessions/live/events')
     await appendExchange(dir, 'live', makeExchange(2))
@@ -127,7 +128,7 @@ describe('live updates', () => {
     await appendExchange(dir, 'live', makeExchange(4))
     const after = (await events.next('exchange', 3)) as ExchangeSummary[]
     expect(after.map((r) => r.seq)).toEqual([2, 3, 4])
-    const final = (await (await fetch(new URL('/api/sessions/live/exchanges', viewer.url))).json()) as ExchangePage
+    const final = (await (await fetch(new URL('/api/sessions/live/exchanges', viewer.url), { headers: bearer(viewer.token) })).json()) as ExchangePage
     expect(final.items.map((i) => i.seq)).toEqual([1, 2, 3, 4])
   })
 
@@ -159,7 +160,7 @@ describe('live updates', () => {
   })
 
   it('refuses to stream a session that does not exist', async () => {
-    const res = await fetch(new URL('/api/sessions/ghost/events', viewer.url))
+    const res = await fetch(new URL('/api/sessions/ghost/events', viewer.url), { headers: bearer(viewer.token) })
     expect(res.status).toBe(404)
     expect(await res.json()).toMatchObject({ code: 'SESSION_NOT_FOUND' })
   })

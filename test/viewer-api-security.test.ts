@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Exchange } from '../model/session.js'
 import { hostAllowed } from '../viewer/security.js'
 import { buildViewerApp } from '../viewer/server.js'
+import { bearer, TEST_TOKEN } from './helpers/viewer-token.js'
 
 const FIXTURES = new URL('./fixtures/viewer/sessions/', import.meta.url)
 let dir: string
@@ -15,14 +16,14 @@ let app: FastifyInstance
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'reltape-viewer-sec-'))
   await cp(FIXTURES, dir, { recursive: true })
-  app = await buildViewerApp({ dir, config: {}, uiDir: join(dir, 'no-ui') })
+  app = await buildViewerApp({ dir, config: {}, uiDir: join(dir, 'no-ui'), token: TEST_TOKEN })
 })
 afterAll(async () => {
   await app?.close()
   await rm(dir, { recursive: true, force: true })
 })
 
-const raw = (seq: number, side: string, query = '') => app.inject({ url: `/api/sessions/example/exchanges/${seq}/raw/${side}${query}` })
+const raw = (seq: number, side: string, query = '') => app.inject({ url: `/api/sessions/example/exchanges/${seq}/raw/${side}${query}`, headers: bearer() })
 
 describe('raw bodies', () => {
   it('serves a PNG inline for previews only when asked, with a sandboxing CSP and nosniff', async () => {
@@ -74,7 +75,7 @@ describe('raw bodies', () => {
 describe('headers on every answer', () => {
   it('sends a strict CSP, nosniff and no-referrer with API answers and errors', async () => {
     for (const url of ['/api/sessions', '/api/sessions/nope', '/']) {
-      const res = await app.inject({ url })
+      const res = await app.inject({ url, headers: bearer() })
       expect(res.headers['content-security-policy'], url).toContain("script-src 'self'")
       expect(res.headers['content-security-policy'], url).toContain("frame-ancestors 'none'")
       expect(res.headers['content-security-policy'], url).not.toContain('unsafe-eval')
@@ -84,7 +85,7 @@ describe('headers on every answer', () => {
   })
 
   it('keeps recorded markup inside JSON strings (application/json, never HTML)', async () => {
-    const res = await app.inject({ url: '/api/sessions/example/exchanges/5' })
+    const res = await app.inject({ url: '/api/sessions/example/exchanges/5', headers: bearer() })
     expect(res.headers['content-type']).toMatch(/^application\/json/)
     const e = res.json() as Exchange
     expect((e.response?.body as { json: { Result: { Text: string } } }).json.Result.Text).toBe('<img src=x onerror=alert(1)><script>alert(1)</script>')
@@ -94,9 +95,9 @@ describe('headers on every answer', () => {
 describe('Host check against DNS rebinding', () => {
   it('answers loopback names and refuses any other Host with 421 HOST_NOT_ALLOWED', async () => {
     for (const host of ['localhost:4000', '127.0.0.1:4000', '[::1]:4000', 'LOCALHOST'])
-      expect((await app.inject({ url: '/api/sessions', headers: { host } })).statusCode, host).toBe(200)
+      expect((await app.inject({ url: '/api/sessions', headers: { host, ...bearer() } })).statusCode, host).toBe(200)
     for (const host of ['evil.example:4000', 'localhost.evil.example', '127.0.0.1.nip.io:4000', '10.0.0.5:4000']) {
-      const res = await app.inject({ url: '/api/sessions', headers: { host } })
+      const res = await app.inject({ url: '/api/sessions', headers: { host, ...bearer() } })
       expect(res.statusCode, host).toBe(421)
       expect(res.json()).toMatchObject({ code: 'HOST_NOT_ALLOWED' })
     }

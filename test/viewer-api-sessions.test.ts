@@ -8,6 +8,7 @@ import type { Exchange } from '../model/session.js'
 import type { ExchangePage } from '../model/summary.js'
 import type { SessionSummary } from '../store/store.js'
 import { buildViewerApp } from '../viewer/server.js'
+import { bearer, TEST_TOKEN } from './helpers/viewer-token.js'
 
 const FIXTURES = new URL('./fixtures/viewer/sessions/', import.meta.url)
 let dir: string
@@ -16,7 +17,7 @@ let app: FastifyInstance
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'reltape-viewer-api-'))
   await cp(FIXTURES, dir, { recursive: true })
-  app = await buildViewerApp({ dir, config: { rels: { AvatarId: 'Files' } }, uiDir: join(dir, 'no-ui') })
+  app = await buildViewerApp({ dir, config: { rels: { AvatarId: 'Files' } }, uiDir: join(dir, 'no-ui'), token: TEST_TOKEN })
 })
 afterAll(async () => {
   await app?.close()
@@ -24,7 +25,7 @@ afterAll(async () => {
 })
 
 async function get<T>(url: string, status = 200): Promise<T> {
-  const res = await app.inject({ url })
+  const res = await app.inject({ url, headers: bearer() })
   expect(res.statusCode, `${url}: ${res.body.slice(0, 300)}`).toBe(status)
   return res.json() as T
 }

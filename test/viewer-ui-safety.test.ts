@@ -106,8 +106,9 @@ describe('viewer UI: recorded content is data', { timeout: 90_000 }, () => {
     await page.goto(`${viewer.url}#/sessions/example/exchanges/4`)
     const img = page.locator('[data-testid=image-preview]')
     await poll(() => img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBe(1)
-    expect(await img.getAttribute('src')).toBe('api/sessions/example/exchanges/4/raw/response?inline=1')
-    expect(await page.locator('[data-testid=download]').getAttribute('href')).toBe('api/sessions/example/exchanges/4/raw/response')
+    // The browser fetches these itself, so they carry the access token in their query.
+    expect(await img.getAttribute('src')).toBe(`api/sessions/example/exchanges/4/raw/response?inline=1&token=${viewer.token}`)
+    expect(await page.locator('[data-testid=download]').getAttribute('href')).toBe(`api/sessions/example/exchanges/4/raw/response?token=${viewer.token}`)
     // A multipart upload lists its parts.
     await page.goto(`${viewer.url}#/sessions/example/exchanges/10/request`)
     await poll(() => deepText(page.locator('exchange-view body-view'))).toContain('file note.txt')
@@ -150,7 +151,7 @@ describe('viewer UI: recorded content is data', { timeout: 90_000 }, () => {
     await poll(() => deepText(page.locator('[data-testid=banner]')), 30_000).toContain('too large to show as an envelope')
     expect(await deepText(page.locator('[data-testid=truncated]'))).toContain('too large to show whole')
     expect(await deepText(page.locator('[data-testid=body-text]'))).toMatch(/^\{\s*"OK": true,\s*"Error": null,\s*"Result": \[\s*\{\s*"Id": 1,/)
-    expect(await page.locator('[data-testid=download]').getAttribute('href')).toBe('api/sessions/bigbody/exchanges/2/raw/response')
+    expect(await page.locator('[data-testid=download]').getAttribute('href')).toBe(`api/sessions/bigbody/exchanges/2/raw/response?token=${viewer.token}`)
     expect(problems).toEqual([])
     await page.close()
   }, 60_000)

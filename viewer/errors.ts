@@ -7,7 +7,13 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import { ERRORS, errorInfo, errorMessage, reasonPhrase, ReltapeError, type ErrorParams } from '../model/errors.js'
 
 /** The registry codes the viewer itself raises (the store's errors bring their own). */
-export type ViewerErrorCode = 'EXCHANGE_NOT_FOUND' | 'BODY_NOT_FOUND' | 'HOST_NOT_ALLOWED' | 'NOT_FOUND' | 'CONFIG_INVALID'
+export type ViewerErrorCode =
+  | 'EXCHANGE_NOT_FOUND'
+  | 'BODY_NOT_FOUND'
+  | 'HOST_NOT_ALLOWED'
+  | 'NOT_FOUND'
+  | 'CONFIG_INVALID'
+  | 'VIEWER_TOKEN_REQUIRED'
 
 export class ViewerError<C extends ViewerErrorCode = ViewerErrorCode> extends ReltapeError<C> {
   /** The HTTP status, under fastify's name for it. */
@@ -36,7 +42,7 @@ export function toErrorBody(e: unknown): ErrorBody {
   return errorBody(status, fe.code ?? 'INTERNAL', fe.message ?? String(e))
 }
 
-/** The answer for a registry code raised outside a route's throw (the Host guard, the not-found handler). */
+/** The answer for a registry code raised outside a route's throw (the Host guard, the token check, the not-found handler). */
 export function registryBody<C extends ViewerErrorCode>(code: C, params: ErrorParams<C>): ErrorBody {
   return errorBody(ERRORS[code].status, code, errorMessage(code, params))
 }

@@ -1,6 +1,7 @@
 /**
  * `reltape view`: a fastify server with the viewer's JSON API over a sessions directory, live
  * updates, and the built Lit UI. `buildViewerApp` makes the app (tests use `inject()`), `startViewer` listens.
+ * The API and its event streams ask for the run's access token (viewer/auth.ts); the UI's files do not.
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -11,6 +12,7 @@ import type { RelsConfig } from '../model/rels.js'
 import { checkSessionName } from '../model/session.js'
 import { SessionNameError } from '../store/paths.js'
 import { loadRelsConfig } from './config.js'
+import { checkedToken, newViewerToken, requireToken } from './auth.js'
 import { installErrorHandlers } from './errors.js'
 import { LiveHub } from './live.js'
 import { registerSessionRoutes } from './routes-sessions.js'
@@ -37,6 +39,18 @@ export type ViewerOptions = {
   warm?: boolean
   /** How often idle event streams get a comment line, so proxies and browsers keep them open. Default 15 s. */
   heartbeatMs?: number
+  /**
+   * Ask every API call and event stream for the access token (401 VIEWER_TOKEN_REQUIRED without it). `false` is the
+   * old, open behaviour: anyone who can reach the port, any local user included, reads the recorded tokens.
+   * @default true
+   */
+  auth?: boolean
+  /**
+   * The access token, when `auth` is on: at least 22 base64url characters (128 bits). Tests pass one to call the
+   * API through `inject()`.
+   * @default a fresh random one each time the app is built (`newViewerToken()`: 256 bits, base64url)
+   */
+  token?: string
 }
 
 /** `dist/viewer/server.js` → `dist/ui`; `viewer/server.ts` run from source → `dist/ui` too. */
@@ -47,8 +61,20 @@ export function defaultUiDir(): string {
 
 const UI_MISSING = 'UI not built: run npm run build (the viewer serves dist/ui, which `npm run build:ui` makes from viewer/ui)\n'
 
+/** The app and the token its API asks for (null with `auth: false`). */
+type ViewerApp = { app: FastifyInstance; token: string | null }
+
+/**
+ * The viewer as a fastify app, not listening. Its API asks for `options.token`; without one it makes its own, which
+ * only `startViewer` hands out, so a test calling `inject()` passes a token (or `auth: false`).
+ */
 export async function buildViewerApp(options: ViewerOptions): Promise<FastifyInstance> {
+  return (await buildViewer(options)).app
+}
+
+async function buildViewer(options: ViewerOptions): Promise<ViewerApp> {
   const host = options.host ?? DEFAULT_HOST
+  const token = options.auth === false ? null : options.token !== undefined ? checkedToken(options.token) : newViewerToken()
   const config = { rels: { ...(options.config?.rels ?? (await loadRelsConfig(options.dir)).rels) } }
   const cache = new SessionCache(options.dir)
   const app = Fastify({ logger: false, forceCloseConnections: true })
@@ -56,20 +82,25 @@ export async function buildViewerApp(options: ViewerOptions): Promise<FastifyIns
 
   installSecurity(app, host)
   installErrorHandlers(app)
-  registerSessionRoutes(app, cache)
 
-  app.get('/api/config', async () => config)
+  // Every API route lives in this scope, so the token check covers all of them and nothing else.
+  await app.register(async (api) => {
+    if (token !== null) requireToken(api, token)
+    registerSessionRoutes(api, cache)
 
-  app.get<{ Params: { name: string }; Querystring: { afterSeq?: number } }>(
-    '/api/sessions/:name/events',
-    { schema: { querystring: { type: 'object', properties: { afterSeq: { type: 'integer', minimum: 0 } } } } },
-    async (request, reply) => {
-      const problem = checkSessionName(request.params.name)
-      if (problem) throw new SessionNameError(problem)
-      await live.subscribeSession(request.params.name, reply, request.query.afterSeq)
-    },
-  )
-  app.get('/api/events', async (_request, reply) => live.subscribeSessions(reply))
+    api.get('/api/config', async () => config)
+
+    api.get<{ Params: { name: string }; Querystring: { afterSeq?: number } }>(
+      '/api/sessions/:name/events',
+      { schema: { querystring: { type: 'object', properties: { afterSeq: { type: 'integer', minimum: 0 } } } } },
+      async (request, reply) => {
+        const problem = checkSessionName(request.params.name)
+        if (problem) throw new SessionNameError(problem)
+        await live.subscribeSession(request.params.name, reply, request.query.afterSeq)
+      },
+    )
+    api.get('/api/events', async (_request, reply) => live.subscribeSessions(reply))
+  })
 
   const uiDir = options.uiDir ?? defaultUiDir()
   if (existsSync(`${uiDir.replace(/\/?$/, '/')}index.html`)) {
@@ -83,7 +114,7 @@ export async function buildViewerApp(options: ViewerOptions): Promise<FastifyIns
     if (options.warm) setImmediate(() => void warmUp(cache))
   })
   app.addHook('preClose', async () => live.close())
-  return app
+  return { app, token }
 }
 
 /** Reads every session once (the list needs their counts), then the most recent ones again so they are the cached ones. */
@@ -100,13 +131,19 @@ async function warmUp(cache: SessionCache): Promise<void> {
   }
 }
 
-export type RunningViewer = { url: string; close(): Promise<void> }
+export type RunningViewer = {
+  /** The link to open: `http://127.0.0.1:4000/?token=…` (no query with `auth: false`). Add a `#/sessions/…` deep link after it. */
+  url: string
+  /** The access token the API asks for (`Authorization: Bearer …`, or `?token=` on streams), null with `auth: false`. */
+  token: string | null
+  close(): Promise<void>
+}
 
 /** Builds the viewer and listens; a port in use is PORT_IN_USE naming it, another listen failure LISTEN_FAILED. */
 export async function startViewer(options: ViewerOptions & { port?: number }): Promise<RunningViewer> {
   const host = options.host ?? DEFAULT_HOST
   const port = options.port ?? DEFAULT_PORT
-  const app = await buildViewerApp({ warm: true, ...options, host })
+  const { app, token } = await buildViewer({ warm: true, ...options, host })
   try {
     await app.listen({ port, host })
   } catch (e) {
@@ -116,5 +153,7 @@ export async function startViewer(options: ViewerOptions & { port?: number }): P
   const address = app.server.address()
   const actualPort = typeof address === 'object' && address ? address.port : port
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host
-  return { url: `http://${urlHost}:${actualPort}/`, close: () => app.close() }
+  const url = new URL(`http://${urlHost}:${actualPort}/`)
+  if (token !== null) url.searchParams.set('token', token)
+  return { url: url.href, token, close: () => app.close() }
 }

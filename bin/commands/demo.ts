@@ -23,9 +23,11 @@ async function startOnPreferredPort(options: RecorderStart, fixed: boolean): Pro
   }
 }
 
-/** The viewer's deep link to a session. */
+/** The viewer's deep link to a session, its access token kept (`http://…/?token=…#/sessions/NAME`). */
 function viewerLink(url: string, session: string): string {
-  return `${url.replace(/\/+$/, '')}/#/sessions/${encodeURIComponent(session)}`
+  const link = new URL(url)
+  link.hash = `/sessions/${encodeURIComponent(session)}`
+  return link.href
 }
 
 /** The viewer on its usual port when free, else on any free port. */
@@ -89,7 +91,7 @@ async function run({ values }: ParsedArgs): Promise<number> {
   const hints = [
     viewer
       ? `Inspect it:   ${viewerLink(viewer.url, rec.sessionName)}`
-      : `Inspect it:   reltape view        then ${viewerLink(`http://127.0.0.1:${VIEWER_PORT}`, rec.sessionName)}`,
+      : `Inspect it:   reltape view        then open the link it prints (it holds the access token) and choose ${rec.sessionName}`,
     `Replay it:    reltape replay ${rec.sessionName}`,
     `The file:     ${rec.sessionFile}`,
   ]

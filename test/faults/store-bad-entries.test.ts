@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SessionStore } from '../../store/store.js'
 import { buildViewerApp } from '../../viewer/server.js'
+import { bearer, TEST_TOKEN } from '../helpers/viewer-token.js'
 import { makeExchange, tempDir } from '../helpers/exchange-factory.js'
 
 const recording = { tool: 'test', mode: 'forward' as const, upstream: null }
@@ -44,13 +45,13 @@ describe('bad entries in the sessions directory', () => {
   })
 
   it('leave the viewer listing every session', async () => {
-    const app = await buildViewerApp({ dir, config: {}, uiDir: join(dir, 'no-ui') })
+    const app = await buildViewerApp({ dir, config: {}, uiDir: join(dir, 'no-ui'), token: TEST_TOKEN })
     try {
-      const res = await app.inject({ url: '/api/sessions' })
+      const res = await app.inject({ url: '/api/sessions', headers: bearer() })
       expect(res.statusCode).toBe(200)
       const names = (res.json() as { name: string; invalid?: string }[]).map((s) => s.name)
       expect(names).toEqual(expect.arrayContaining(['good', 'copy of good', 'loop', 'folder', 'garbled']))
-      const folder = await app.inject({ url: '/api/sessions/folder/exchanges' })
+      const folder = await app.inject({ url: '/api/sessions/folder/exchanges', headers: bearer() })
       expect(folder.json()).toMatchObject({ code: 'SESSION_INVALID' })
       expect((folder.json() as { message: string }).message).toMatch(/folder\.json.*is a directory/)
     } finally {

@@ -1,10 +1,11 @@
 /**
  * The viewer server's JSON API, as the UI uses it. Every failure becomes an `ApiError` with a stable `code`,
- * so that `<error-notifier>` can show what failed and why.
+ * so that `<error-notifier>` can show what failed and why. Every call brings the run's access token (token.ts).
  */
 import type { Exchange } from '../../../model/session.js'
 import type { ExchangePage, ExchangeSummary, SessionSummary } from '../../../model/summary.js'
 import type { RelsConfig } from '../../../model/rels.js'
+import { authHeaders, TOKEN_REQUIRED, tokenRefused, withToken } from './token.js'
 
 /** A session in the list; one that failed validation carries `invalid` and cannot be opened. */
 export type SessionListItem = SessionSummary
@@ -37,16 +38,20 @@ export class ApiError extends Error {
 
 const enc = encodeURIComponent
 
-/** URLs are relative to the page, so the UI works wherever the server mounts it. */
+/**
+ * URLs are relative to the page, so the UI works wherever the server mounts it. Those the browser fetches by itself
+ * (raw bodies, event streams) carry the token in their query; fetches send it as a header.
+ */
 export const urls = {
   sessions: () => 'api/sessions',
   session: (name: string) => `api/sessions/${enc(name)}`,
   exchanges: (name: string, offset: number, limit: number) => `api/sessions/${enc(name)}/exchanges?offset=${offset}&limit=${limit}`,
   exchange: (name: string, seq: number) => `api/sessions/${enc(name)}/exchanges/${seq}`,
   raw: (name: string, seq: number, side: 'request' | 'response', inline = false) =>
-    `api/sessions/${enc(name)}/exchanges/${seq}/raw/${side}${inline ? '?inline=1' : ''}`,
-  sessionEvents: (name: string) => `api/sessions/${enc(name)}/events`,
-  events: () => 'api/events',
+    withToken(`api/sessions/${enc(name)}/exchanges/${seq}/raw/${side}${inline ? '?inline=1' : ''}`),
+  sessionEvents: (name: string, afterSeq?: number) =>
+    withToken(`api/sessions/${enc(name)}/events${afterSeq === undefined ? '' : `?afterSeq=${afterSeq}`}`),
+  events: () => withToken('api/events'),
   config: () => 'api/config',
 }
 
@@ -54,7 +59,7 @@ export const urls = {
 async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
   let res: Response
   try {
-    res = await fetch(url, { signal: signal ?? null, headers: { accept: 'application/json' } })
+    res = await fetch(url, { signal: signal ?? null, headers: { accept: 'application/json', ...authHeaders() } })
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err
     throw new ApiError('VIEWER_UNREACHABLE', `cannot reach the viewer server (${url}): ${(err as Error).message}`)
@@ -67,6 +72,8 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
       const body = (await res.json()) as { code?: unknown; message?: unknown }
       if (typeof body.code === 'string') code = body.code
       if (typeof body.message === 'string') message = `${url}: ${body.message}`
+      // No token, or another run's: the whole app is locked, not just this call.
+      if (code === TOKEN_REQUIRED) tokenRefused(typeof body.message === 'string' ? body.message : message)
     } catch {
       /* not JSON: keep the status line */
     }

@@ -6,6 +6,7 @@ import { compileFilter, isError, parseFilter } from '../filter.js'
 import { sharedPrefix, shownPrefix } from '../path-prefix.js'
 import { reportError } from '../report-error.js'
 import { type Tab, navigate } from '../route.js'
+import { tokenRefusal } from '../token.js'
 import './exchange-list.js'
 import './exchange-view.js'
 
@@ -129,7 +130,7 @@ export class SessionView extends LitElement {
   }
 
   private _subscribe(name: string, afterSeq?: number): void {
-    const es = new EventSource(urls.sessionEvents(name) + (afterSeq === undefined ? '' : `?afterSeq=${afterSeq}`))
+    const es = new EventSource(urls.sessionEvents(name, afterSeq))
     this._events = es
     es.addEventListener('open', () => (this._live = true))
     es.addEventListener('error', () => {
@@ -139,7 +140,7 @@ export class SessionView extends LitElement {
       es.close()
       clearTimeout(this._retry)
       this._retry = setTimeout(() => {
-        if (this._events === es && this.name === name && !this._failed) this._subscribe(name, this._all[this._all.length - 1]?.seq ?? 0)
+        if (this._events === es && this.name === name && !this._failed && tokenRefusal() === null) this._subscribe(name, this._all[this._all.length - 1]?.seq ?? 0)
       }, 2000)
     })
     es.addEventListener('exchange', (e) => {
