@@ -85,6 +85,22 @@ export const ERRORS = {
     description: 'the sessions directory cannot be written',
     message: (p: { dir: string; reason: string }) => `cannot write sessions in ${p.dir}: ${p.reason}; choose another directory with --dir or RELTAPE_DIR`,
   }),
+  RECORDING_STOPPED: spec({
+    exit: 1,
+    status: 507,
+    description: 'the journal could not be written (a full disk, a quota): the recorder goes on passing traffic but records nothing more; what it recorded before is kept',
+    message: (p: { journal: string; reason: string; recorded: number }) =>
+      `cannot write ${p.journal}: ${p.reason}. Recording stopped after ${p.recorded} exchange(s) this run, which are kept; ` +
+      'the proxy goes on passing traffic, but nothing more is recorded. Free some space, then stop and start recording again',
+  }),
+  SESSION_WRITE_FAILED: spec({
+    exit: 1,
+    status: 507,
+    description: 'the session file could not be written when recording stopped; its journal keeps every recorded exchange, and the next opener folds it in',
+    message: (p: { file: string; journal: string; reason: string }) =>
+      `cannot write ${p.file}: ${p.reason}. Every recorded exchange is kept in ${p.journal}; ` +
+      'once there is room, the next `reltape record` of this session (or any opener of it) completes the session from it',
+  }),
   PORT_IN_USE: spec({
     exit: 1,
     status: 500,
@@ -156,6 +172,14 @@ export const ERRORS = {
     status: 500,
     description: "replay failed while answering (a bug); the envelope's `Error.Code` is `ReplayError`",
     message: (p: { method: string; url: string; reason: string }) => `reltape replay failed on ${p.method} ${p.url}: ${p.reason}`,
+  }),
+  REPLAY_HOST_NOT_ALLOWED: spec({
+    exit: 1,
+    status: 421,
+    description: "a replay request for a Host other than loopback, the bound address or a host the session recorded (DNS rebinding guard); the envelope's `Error.Code` is `ReplayHostNotAllowed`",
+    message: (p: { bound: string; host: string }) =>
+      `replay answers only requests for localhost, 127.0.0.1, [::1], ${p.bound} or a host the session recorded, not Host ${quote(p.host)} ` +
+      '(a guard against DNS rebinding); a client using replay as its HTTP proxy (absolute URLs) is not affected',
   }),
   DEMO_FAILED: spec({
     exit: 1,

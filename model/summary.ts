@@ -4,6 +4,7 @@
  */
 import { asEnvelope, resultCount } from './envelope.js'
 import { headerValue } from './headers.js'
+import { exceedsJsonDepth } from './json-depth.js'
 import type { Exchange } from './session.js'
 
 export type ExchangeSummary = {
@@ -63,6 +64,8 @@ export function errorCodeOf(error: unknown): string | null {
     const e = error as Record<string, unknown>
     for (const k of ['Code', 'code', 'Message', 'message']) if (typeof e[k] === 'string' || typeof e[k] === 'number') return String(e[k])
   }
+  // An Error too deep to write out (it would overflow the stack) has no short text: it is just an error.
+  if (exceedsJsonDepth(error)) return 'Error'
   return JSON.stringify(error).slice(0, 80)
 }
 

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { ERRORS, errorMessage } from '../model/errors.js'
 import type { Session } from '../model/session.js'
+import { HostGuard } from './browser-guard.js'
 import { resolveRules, type ReplayRules, type ResolvedRules } from './options.js'
 import { Replayer, type Answer } from './replayer.js'
 import { splitTarget } from './request-shape.js'
@@ -51,17 +52,51 @@ function deliver(reply: FastifyReply, a: Answer): FastifyReply | Promise<Fastify
   return a.delayMs > 0 ? sleep(a.delayMs).then(() => send(reply, a)) : send(reply, a)
 }
 
+/** Where the app will listen, as far as the app needs to know. */
+export type ReplayAppOptions = {
+  /** The address it binds: besides loopback names and the session's recorded hosts, the one Host name answered. @default '127.0.0.1' */
+  host?: string
+}
+
+/** The 421 a request for a Host replay does not answer gets (see browser-guard.ts), as an envelope like a miss. */
+function hostRefused(reply: FastifyReply, bound: string, host: string): void {
+  const Message = errorMessage('REPLAY_HOST_NOT_ALLOWED', { bound, host })
+  void reply
+    .code(ERRORS.REPLAY_HOST_NOT_ALLOWED.status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .header('x-reltape', 'refused')
+    .send(JSON.stringify({ OK: false, Error: { Code: 'ReplayHostNotAllowed', Message }, Result: null }))
+}
+
 /**
  * Builds the app (not listening) for a Session object or a session read from disk (`readerSource`). `rules` may
  * be user options or rules already resolved.
  */
-export async function buildReplayApp(session: Session | RecordingSource, rules: ReplayRules | ResolvedRules = {}): Promise<ReplayApp> {
+export async function buildReplayApp(
+  session: Session | RecordingSource,
+  rules: ReplayRules | ResolvedRules = {},
+  options: ReplayAppOptions = {},
+): Promise<ReplayApp> {
   const resolved = 'match' in rules ? (rules as ResolvedRules) : resolveRules(rules as ReplayRules)
   const source = 'rows' in session ? session : memorySource(session)
   const index = await indexSession(source, resolved)
   for (const w of index.warnings) resolved.log?.(`WARN ${w}`)
   const replayer = new Replayer(index, resolved)
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: bodyLimitFor(index), return503OnClosing: false })
+
+  // Before anything else, the control routes included: a page rebound to 127.0.0.1 reads nothing.
+  const bound = options.host ?? '127.0.0.1'
+  const hosts = new HostGuard(bound, index)
+  const refusedHosts = new Set<string>()
+  app.addHook('onRequest', (req, reply, done) => {
+    const host = req.headers.host
+    if (hosts.allows(host, req.url)) return done()
+    if (refusedHosts.size < 100 && !refusedHosts.has(host!)) {
+      refusedHosts.add(host!)
+      resolved.log?.(`REFUSED ${req.method} ${splitTarget(req.url).path}: Host ${JSON.stringify(host)} is not loopback, ${bound} or a recorded host [REPLAY_HOST_NOT_ALLOWED] (logged once per Host)`)
+    }
+    hostRefused(reply, bound, host!)
+  })
 
   // Every body arrives as raw bytes (JSON too): matching needs the exact bytes and parses JSON itself.
   app.removeAllContentTypeParsers()

@@ -28,6 +28,20 @@ export type ReplayRules = {
   matchHost?: boolean
   /** `recorded` waits each recording's duration before answering. @default 'none' */
   latency?: 'recorded' | 'none'
+  /**
+   * Web origins (`scheme://host[:port]`) whose pages may read replay's answers, on top of those always allowed: the
+   * origins the session was recorded from and loopback pages (`http://localhost:*`, `http://127.0.0.1:*`,
+   * `http://[::1]:*`, and the same over https). `'*'` allows every origin. A request from any other origin is
+   * answered without CORS headers, so a page open elsewhere in the browser cannot read recorded responses.
+   * @default []
+   */
+  allowOrigins?: readonly string[]
+  /**
+   * Misses kept with their details (the latest ones); older ones are only counted (`state().missCounts`), so a
+   * client that misses without end does not grow replay's memory.
+   * @default 1000
+   */
+  keepMisses?: number
   /** Called with one line per request and for warnings. @default no logging */
   log?: (line: string) => void
 }
@@ -40,6 +54,9 @@ export type ResolvedRules = Readonly<{
   match: MatchRules
   echoPaths: readonly FieldPath[]
   latency: 'recorded' | 'none'
+  /** The extra origins allowed, each as `new URL(o).origin` writes it; `*` when every origin is. */
+  allowOrigins: readonly string[]
+  keepMisses: number
   log: ((line: string) => void) | null
 }>
 
@@ -62,6 +79,8 @@ const FLAGS: Partial<Record<keyof ReplayRules, string>> = {
   matchIdentity: '--match-identity',
   matchHost: '--match-host',
   latency: '--latency',
+  allowOrigins: '--allow-origin',
+  keepMisses: '--keep-misses',
 }
 
 const DEFAULT_FIELDS = DEFAULT_KEY_FIELDS
@@ -76,10 +95,32 @@ function paths(option: 'ignoreFields' | 'echoFields', list: readonly string[]): 
   })
 }
 
+/** An origin as browsers send it (`http://localhost:5173`), or `*`; anything else is refused with the option's name. */
+function origins(list: readonly string[]): string[] {
+  return list.map((o) => {
+    if (o === '*') return o
+    let url: URL | null = null
+    try {
+      url = new URL(o)
+    } catch {
+      // not a URL: refused below
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash || !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]+\/?$/i.test(o))
+      throw new ReplayOptionError('allowOrigins', `${JSON.stringify(o)} is not an origin: give scheme://host[:port], such as http://localhost:5173, or * for any`)
+    return url.origin
+  })
+}
+
+export const DEFAULT_KEEP_MISSES = 1000
+
 export function resolveRules(rules: ReplayRules = {}): ResolvedRules {
   const latency = rules.latency ?? 'none'
   if (latency !== 'recorded' && latency !== 'none')
     throw new ReplayOptionError('latency', `must be "recorded" or "none", not ${JSON.stringify(latency)}`)
+  const keepMisses = rules.keepMisses ?? DEFAULT_KEEP_MISSES
+  if (!Number.isSafeInteger(keepMisses) || keepMisses < 0)
+    throw new ReplayOptionError('keepMisses', `must be a whole number of misses (0 or more), not ${JSON.stringify(keepMisses)}`)
+  const allowOrigins = Object.freeze(origins(rules.allowOrigins ?? []))
   const ignoreFields = Object.freeze([...(rules.ignoreFields ?? DEFAULT_FIELDS)])
   const echoFields = Object.freeze([...(rules.echoFields ?? DEFAULT_FIELDS)])
   const match: MatchRules = Object.freeze({
@@ -94,6 +135,8 @@ export function resolveRules(rules: ReplayRules = {}): ResolvedRules {
     match,
     echoPaths: Object.freeze(paths('echoFields', echoFields)),
     latency,
+    allowOrigins: allowOrigins.includes('*') ? Object.freeze(['*']) : allowOrigins,
+    keepMisses,
     log: rules.log ?? null,
   })
 }
@@ -106,5 +149,6 @@ export function describeRules(r: ResolvedRules): string[] {
     `when a request's recordings run out: ${r.strict ? 'miss (--strict)' : 'answer its last recording again'}`,
     `identity in the key: ${r.match.matchIdentity ? 'yes' : 'no'}; host in the key: ${r.match.matchHost ? 'yes' : 'no'}`,
     `latency: ${r.latency === 'recorded' ? 'as recorded' : 'none'}`,
+    `pages allowed to read answers (CORS): ${r.allowOrigins.includes('*') ? 'any origin (--allow-origin *)' : ['the recorded origins', 'loopback', ...r.allowOrigins].join(', ')}`,
   ]
 }

@@ -2,8 +2,9 @@
  * A recorded response made ready to serve at load time: headers cleaned into one object, body as one
  * Buffer, and (where echo fields apply) a template that swaps the recorded request's value for the live one.
  */
-import { valuesAt, type FieldPath } from '../model/match.js'
-import type { Exchange } from '../model/session.js'
+import { tooDeepToWrite } from '../model/json-depth.js'
+import { isJsonContentType, valuesAt, type FieldPath } from '../model/match.js'
+import type { Body, Exchange } from '../model/session.js'
 import { bodyBytes } from '../store/body-bytes.js'
 
 export type OutgoingHeaders = Record<string, string | string[]>
@@ -98,12 +99,22 @@ function preparedError(e: Exchange): PreparedResponse {
   }
 }
 
-export function prepareResponse(e: Exchange, requestJson: unknown, echoPaths: readonly FieldPath[]): PreparedResponse {
+/**
+ * @param where the session file (or in-memory session) the exchange comes from, for errors
+ * @throws SessionFormatError naming it and the exchange for a JSON body held parsed only and too deep to write out
+ */
+export function prepareResponse(e: Exchange, requestJson: unknown, echoPaths: readonly FieldPath[], where: string): PreparedResponse {
   const res = e.response
   if (!res) return preparedError(e)
   const headers = cleanHeaders(res.headers)
   const acao = headers['access-control-allow-origin']
-  const body = bodyBytes(res.body)
+  let body: Buffer
+  try {
+    body = bodyBytes(res.body)
+  } catch (err) {
+    if (err instanceof RangeError && res.body.kind === 'json') throw tooDeepToWrite(where, e.seq, 'response.body.json')
+    throw err
+  }
   return {
     status: res.status,
     statusText: res.statusText,
@@ -111,9 +122,14 @@ export function prepareResponse(e: Exchange, requestJson: unknown, echoPaths: re
     body,
     rawHeaders: flatHeaders(headers, body.length),
     specificOrigin: typeof acao === 'string' && acao.trim() !== '*' && acao.trim() !== '',
-    echo: res.body.kind === 'json' && requestJson !== undefined ? echoTemplate(body.toString('utf8'), requestJson, echoPaths) : null,
+    echo: jsonText(res.body) && requestJson !== undefined ? echoTemplate(body.toString('utf8'), requestJson, echoPaths) : null,
     truncated: res.body.truncated === true,
   }
+}
+
+/** JSON, parsed or kept as text under a JSON content type (the recorder keeps JSON nested past MAX_JSON_DEPTH as text). */
+function jsonText(body: Body): boolean {
+  return body.kind === 'json' || (body.kind === 'text' && isJsonContentType(body.contentType))
 }
 
 function isPrimitive(v: unknown): v is string | number | boolean {

@@ -4,6 +4,7 @@
  */
 import { ERRORS, reasonPhrase } from '../model/errors.js'
 import { describeDifference, differences, distance, type Difference, type RequestShape } from '../model/match.js'
+import { OriginPolicy } from './browser-guard.js'
 import type { ResolvedRules } from './options.js'
 import { echoedBody, type OutgoingHeaders } from './prepared-response.js'
 import { identityResolver, liveShape, splitTarget, type LiveRequest } from './request-shape.js'
@@ -36,8 +37,19 @@ export type Answer = {
   delayMs: number
 }
 
-/** What `GET /__reltape/state` answers. */
-export type ReplayState = { used: number[]; unused: number[]; misses: ReplayMiss[] }
+/** How many requests missed since the start (or the last reset), and how many of them are kept with details. */
+export type MissCounts = {
+  total: number
+  /** The latest misses, listed in `misses`: at most `limit`. */
+  kept: number
+  /** Older misses, counted only. */
+  dropped: number
+  /** The `keepMisses` option (`--keep-misses`). */
+  limit: number
+}
+
+/** What `GET /__reltape/state` answers: `misses` lists the latest misses (all of them until there are `limit`). */
+export type ReplayState = { used: number[]; unused: number[]; misses: ReplayMiss[]; missCounts: MissCounts }
 
 export type UnusedRecording = { seq: number; method: string; path: string }
 
@@ -54,14 +66,29 @@ function ordinal(n: number): string {
 /** Recordings compared with a request that missed, at most (per path). */
 const MAX_NEAREST_CANDIDATES = 500
 
+/** Differences named in a miss, at most: a body differing in thousands of fields gets a line, not a page. */
+const MAX_DIFFERS = 20
+
+/** Response headers a page on a refused origin must not get. */
+function withoutCors(headers: OutgoingHeaders): OutgoingHeaders {
+  const out: OutgoingHeaders = {}
+  for (const [k, v] of Object.entries(headers)) if (!k.startsWith('access-control-')) out[k] = v
+  return out
+}
+
 export class Replayer {
   readonly #positions = new Map<string, number>()
   readonly #preflightPositions = new Map<string, number>()
   readonly #used = new Set<number>()
-  /** Live: the test helper hands out this very array. */
+  /**
+   * The latest misses, at most `rules.keepMisses` (oldest first); older ones are only counted. Live: the test
+   * helper hands out this very array.
+   */
   readonly misses: ReplayMiss[] = []
+  #missTotal = 0
   readonly #identityOf: (token: string | null) => string | null
   readonly #log: ((line: string) => void) | null
+  readonly #origins: OriginPolicy
 
   constructor(
     readonly index: SessionIndex,
@@ -69,6 +96,15 @@ export class Replayer {
   ) {
     this.#identityOf = identityResolver(index.head)
     this.#log = rules.log
+    this.#origins = new OriginPolicy(index, rules)
+  }
+
+  /** Whether a page on `origin` may read this answer; undefined without an Origin (not a cross-origin browser call). */
+  #originAllowed(origin: string | undefined, method: string, path: string): boolean | undefined {
+    if (origin === undefined) return undefined
+    if (this.#origins.allows(origin)) return true
+    this.#origins.refused(origin, `${method} ${path}`)
+    return false
   }
 
   /**
@@ -106,8 +142,10 @@ export class Replayer {
   #serve(rec: Recording, json: unknown, origin: string | undefined): Answer {
     const r = rec.response
     let headers = r.headers
-    if (r.specificOrigin && origin !== undefined && headers['access-control-allow-origin'] !== origin)
-      headers = { ...headers, 'access-control-allow-origin': origin }
+    const allowed = this.#originAllowed(origin, rec.method, rec.path)
+    if (allowed === false) headers = withoutCors(headers)
+    else if (allowed && r.specificOrigin && headers['access-control-allow-origin'] !== origin)
+      headers = { ...headers, 'access-control-allow-origin': origin! }
     const body = r.echo ? echoedBody(r, json, this.rules.echoPaths) : r.body
     return {
       status: r.status,
@@ -139,6 +177,8 @@ export class Replayer {
       const shape: RequestShape = { method: 'OPTIONS', path, query: [], host: '', identity: null, body: { kind: 'empty' } }
       return this.#miss(shape, live, 'no-cors', origin)
     }
+    if (this.#originAllowed(origin, 'OPTIONS', path) === false)
+      return { status: 204, statusText: 'No Content', headers: { vary: 'Origin' }, body: Buffer.alloc(0), recording: null, miss: null, delayMs: 0 }
     const headers: OutgoingHeaders = { ...cors }
     const credentials = String(headers['access-control-allow-credentials'] ?? '').toLowerCase() === 'true'
     if (origin !== undefined && (credentials || headers['access-control-allow-origin'] !== '*')) headers['access-control-allow-origin'] = origin
@@ -183,7 +223,10 @@ export class Replayer {
       const score = distance(diffs)
       if (!best || score < best.score) best = { rec, score, diffs }
     }
-    return best && { rec: best.rec, differs: best.diffs.map(describeDifference) }
+    if (!best) return null
+    const named = best.diffs.slice(0, MAX_DIFFERS).map(describeDifference)
+    if (best.diffs.length > MAX_DIFFERS) named.push(`and ${best.diffs.length - MAX_DIFFERS} more`)
+    return { rec: best.rec, differs: named }
   }
 
   #miss(shape: RequestShape, live: LiveRequest, reason: MissReason, origin: string | undefined, queue?: Recording[]): Answer {
@@ -204,9 +247,11 @@ export class Replayer {
     return this.missAnswer({ method: shape.method, path: shape.path, reason, message, nearest }, origin)
   }
 
-  /** Records a miss and builds its envelope, answered with REPLAY_MISS's status (404). */
+  /** Records a miss (counted; its details kept among the latest `keepMisses`) and builds its envelope, answered 404. */
   missAnswer(miss: ReplayMiss, origin: string | undefined): Answer {
+    this.#missTotal++
     this.misses.push(miss)
+    if (this.misses.length > this.rules.keepMisses) this.misses.shift()
     const short = miss.reason === 'no-match' && miss.nearest ? `nearest #${miss.nearest.seq} differs in ${miss.nearest.differs.join(', ') || 'nothing the key shows'}` : miss.message
     this.#log?.(`MISS ${miss.method} ${miss.path}: ${short}`)
     const body = Buffer.from(
@@ -221,8 +266,8 @@ export class Replayer {
       }),
     )
     const headers: OutgoingHeaders = { 'content-type': 'application/json; charset=utf-8', 'x-reltape': 'miss' }
-    // Let a browser page on another origin read why its call missed.
-    if (origin !== undefined) {
+    // Let a browser page on another origin (an allowed one) read why its call missed.
+    if (origin !== undefined && this.#originAllowed(origin, miss.method, miss.path)) {
       headers['access-control-allow-origin'] = origin
       headers['access-control-allow-credentials'] = 'true'
       headers['access-control-expose-headers'] = 'x-reltape'
@@ -253,6 +298,7 @@ export class Replayer {
     this.#preflightPositions.clear()
     this.#used.clear()
     this.misses.length = 0
+    this.#missTotal = 0
     this.#log?.('RESET every queue rewound')
   }
 
@@ -260,8 +306,13 @@ export class Replayer {
     return this.index.recordings.filter((r) => !this.#used.has(r.seq)).map((r) => ({ seq: r.seq, method: r.method, path: r.path }))
   }
 
+  missCounts(): MissCounts {
+    const kept = this.misses.length
+    return { total: this.#missTotal, kept, dropped: this.#missTotal - kept, limit: this.rules.keepMisses }
+  }
+
   state(): ReplayState {
     const used = [...this.#used].sort((a, b) => a - b)
-    return { used, unused: this.unused().map((u) => u.seq), misses: [...this.misses] }
+    return { used, unused: this.unused().map((u) => u.seq), misses: [...this.misses], missCounts: this.missCounts() }
   }
 }

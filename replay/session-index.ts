@@ -4,32 +4,39 @@
  * per path. Recordings hold keys and offsets, not exchanges: a recorded response is read from disk when it is
  * first asked for and kept in a cache bounded in bytes.
  */
-import { keyOf, type RequestShape } from '../model/match.js'
-import type { Exchange, Session, SessionHead } from '../model/session.js'
+import { headerValue } from '../model/headers.js'
+import { isJsonContentType, keyOf, type RequestShape } from '../model/match.js'
+import type { Body, Exchange, Session, SessionHead } from '../model/session.js'
 import { FROM_FILE, ROW_CORS, ROW_TRUNCATED, rowOf, type SessionRow } from '../store/session-index.js'
 import type { SessionReader } from '../store/session-reader.js'
 import { keyDigest } from '../store/request-key.js'
+import { hostName } from './browser-guard.js'
 import type { ResolvedRules } from './options.js'
 import { cleanHeaders, prepareResponse, type OutgoingHeaders, type PreparedResponse } from './prepared-response.js'
 import { recordedShape } from './request-shape.js'
 
 /** Where recordings come from: a session on disk (read by offset) or a Session object built in code. */
 export type RecordingSource = {
+  /** The session file, or `(in memory: NAME)`, for messages. */
+  where: string
   head: SessionHead
   rows: readonly SessionRow[]
   exchangeSync(seq: number): Exchange
 }
 
 export function readerSource(reader: SessionReader): RecordingSource {
-  return { head: reader.head, rows: reader.rows, exchangeSync: (seq) => reader.exchangeSync(seq) }
+  return { where: reader.paths.file, head: reader.head, rows: reader.rows, exchangeSync: (seq) => reader.exchangeSync(seq) }
 }
 
 export function memorySource(session: Session): RecordingSource {
   const bySeq = new Map(session.exchanges.map((e) => [e.seq, e]))
   const { exchanges, ...head } = session
   const rows = [...exchanges].sort((a, b) => a.seq - b.seq).map((e) => rowOf(e, FROM_FILE, 0, 0))
-  return { head, rows, exchangeSync: (seq) => bySeq.get(seq)! }
+  return { where: `(in memory: ${session.name})`, head, rows, exchangeSync: (seq) => bySeq.get(seq)! }
 }
+
+/** Exchanges read at most to learn the recorded origins (one per path). */
+const MAX_ORIGIN_PROBES = 200
 
 /** Prepared responses kept at most, in bytes of body; the least recently served go first. */
 const RESPONSE_CACHE_BYTES = 64 << 20
@@ -68,6 +75,20 @@ export class Recording {
   }
 }
 
+/**
+ * The recorded request's JSON, for echo fields: parsed, or text under a JSON content type that parses (a body the
+ * recorder kept as text, such as one nested past MAX_JSON_DEPTH), as a live request's body is judged.
+ */
+function recordedJson(body: Body): unknown {
+  if (body.kind === 'json') return body.json
+  if (body.kind !== 'text' || !isJsonContentType(body.contentType)) return undefined
+  try {
+    return JSON.parse(body.text) as unknown
+  } catch {
+    return undefined
+  }
+}
+
 /** Prepared responses, bounded in bytes: replay holds what it serves, not the session. */
 class ResponseCache {
   readonly #map = new Map<number, PreparedResponse>()
@@ -75,9 +96,11 @@ class ResponseCache {
 
   readonly #rules: ResolvedRules
   readonly #limit: number
+  readonly #where: string
 
-  constructor(rules: ResolvedRules, limit = RESPONSE_CACHE_BYTES) {
+  constructor(rules: ResolvedRules, where: string, limit = RESPONSE_CACHE_BYTES) {
     this.#rules = rules
+    this.#where = where
     this.#limit = limit
   }
 
@@ -89,8 +112,7 @@ class ResponseCache {
       return hit
     }
     const exchange = rec.exchange
-    const json = exchange.request.body.kind === 'json' ? exchange.request.body.json : undefined
-    const prepared = prepareResponse(exchange, json, this.#rules.echoPaths)
+    const prepared = prepareResponse(exchange, recordedJson(exchange.request.body), this.#rules.echoPaths, this.#where)
     this.#map.set(rec.seq, prepared)
     this.#bytes += prepared.body.length
     for (const [seq, p] of this.#map) {
@@ -117,13 +139,16 @@ export class SessionIndex {
   /** Warnings found at load (truncated bodies). */
   readonly warnings: string[] = []
   readonly responses: ResponseCache
+  /** The host names the session's requests were made to (lowercased, without port): replay answers a Host among them. */
+  readonly recordedHosts = new Set<string>()
   readonly #cors = new Map<string, OutgoingHeaders | null>()
+  #origins: Set<string> | null = null
 
   constructor(
     readonly source: RecordingSource,
     readonly rules: ResolvedRules,
   ) {
-    this.responses = new ResponseCache(rules)
+    this.responses = new ResponseCache(rules, source.where)
   }
 
   get head(): SessionHead {
@@ -142,6 +167,28 @@ export class SessionIndex {
     const cors = rec ? corsHeaders(cleanHeaders(rec.exchange.response?.headers ?? [])) : null
     this.#cors.set(path, cors)
     return cors
+  }
+
+  /**
+   * The web origins the session was recorded from (lowercased): the `Origin` of one recording per path (one that
+   * got CORS headers when the path has such, the first otherwise) and the `Access-Control-Allow-Origin` it got when
+   * that names one origin. Read on first use, from at most MAX_ORIGIN_PROBES exchanges: an app's pages call from
+   * one or a few origins, and a session of any size costs a bounded number of reads, once.
+   */
+  recordedOrigins(): ReadonlySet<string> {
+    if (this.#origins) return this.#origins
+    const out = new Set<string>()
+    let probes = 0
+    for (const list of this.byPath.values()) {
+      if (probes++ >= MAX_ORIGIN_PROBES) break
+      const rec = list.find((r) => r.flags & ROW_CORS) ?? list[0]!
+      const e = rec.exchange
+      const origin = headerValue(e.request.headers, 'origin')?.trim()
+      if (origin && origin !== 'null') out.add(origin.toLowerCase())
+      const allowed = e.response ? headerValue(e.response.headers, 'access-control-allow-origin')?.trim() : undefined
+      if (allowed && allowed !== '*' && allowed !== 'null') out.add(allowed.toLowerCase())
+    }
+    return (this.#origins = out)
   }
 
   /** The CORS headers of any path that has them, for a preflight on a path never recorded. */
@@ -175,6 +222,7 @@ function defaultRules(rules: ResolvedRules): boolean {
 export async function indexSession(source: RecordingSource, rules: ResolvedRules): Promise<SessionIndex> {
   const index = new SessionIndex(source, rules)
   const fromIndex = defaultRules(rules)
+  const hosts = new Set<string>()
   let n = 0
   for (const row of source.rows) {
     const s = row.summary
@@ -197,6 +245,10 @@ export async function indexSession(source: RecordingSource, rules: ResolvedRules
     push(index.byPath, recording.path, recording)
     if (method === 'OPTIONS') push(index.preflights, recording.path, recording)
     index.largestRequest = Math.max(index.largestRequest, s.requestSize)
+    if (s.host && !hosts.has(s.host)) {
+      hosts.add(s.host)
+      index.recordedHosts.add(hostName(s.host))
+    }
     if (row.flags & ROW_TRUNCATED)
       index.warnings.push(`exchange #${s.seq} (${method} ${recording.path}) has a body cut by the recorder: it is served as far as it was recorded`)
   }

@@ -13,7 +13,7 @@ import type { Session, SessionHead } from '../model/session.js'
 import { buildReplayApp } from './app.js'
 import { loadReplaySession } from './load-session.js'
 import { describeRules, resolveRules, type ReplayRules, type ResolvedRules } from './options.js'
-import type { ReplayMiss, ReplayState, UnusedRecording } from './replayer.js'
+import type { MissCounts, ReplayMiss, ReplayState, UnusedRecording } from './replayer.js'
 
 export type ReplayOptions = ReplayRules & {
   /** A Session object, a session name (looked up in `dir`) or a path to a session file. */
@@ -22,15 +22,21 @@ export type ReplayOptions = ReplayRules & {
   dir?: string
   /** @default 0 (any free port) */
   port?: number
-  /** @default '127.0.0.1' */
+  /** The address to bind; also a Host name answered besides loopback names and the recorded hosts. @default '127.0.0.1' */
   host?: string
 }
 
 export type ReplayHandle = {
   /** `http://127.0.0.1:PORT`, without a trailing slash. */
   url: string
-  /** Requests that no recording answered, in order (a live array: it grows as misses happen). */
+  /**
+   * Requests that no recording answered, in order: the latest `keepMisses` (1,000 by default) of them, all of them
+   * until there are that many. A live array: it grows as misses happen, and then drops its oldest.
+   * `missCounts()` says how many there were in all.
+   */
   readonly misses: ReplayMiss[]
+  /** Misses since the start (or the last reset): all of them, those kept in `misses`, and those only counted. */
+  missCounts(): MissCounts
   /** Recordings never served. */
   unused(): UnusedRecording[]
   /** What `GET /__reltape/state` answers. */
@@ -55,7 +61,7 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 0
   const { source: recordings, where: source } = await loadReplaySession(options.session, options.dir)
-  const { app, replayer, index } = await buildReplayApp(recordings, rules)
+  const { app, replayer, index } = await buildReplayApp(recordings, rules, { host })
   try {
     await app.listen({ port, host })
   } catch (e) {
@@ -68,6 +74,7 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
   return {
     url: `http://${urlHost}:${address.port}`,
     misses: replayer.misses,
+    missCounts: () => replayer.missCounts(),
     unused: () => replayer.unused(),
     state: () => replayer.state(),
     reset: () => replayer.reset(),

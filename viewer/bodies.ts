@@ -1,15 +1,59 @@
 /**
- * Bodies as the viewer serves them: in the exchange JSON (large ones cut, so a tab does not freeze),
- * and raw (the decoded bytes, served so that they cannot run on the viewer's origin).
+ * Bodies as the viewer serves them: in the exchange JSON (large ones cut, so a tab does not freeze; JSON nested past
+ * MAX_JSON_DEPTH as its text, since the UI's tree renders by recursion), and raw (the decoded bytes, served so that
+ * they cannot run on the viewer's origin).
  */
-import type { Body, Exchange } from '../model/session.js'
+import { exceedsJsonDepth, MAX_JSON_DEPTH, tooDeepText } from '../model/json-depth.js'
+import { isJsonContentType } from '../model/match.js'
+import type { Body, Exchange, JsonBody } from '../model/session.js'
 
 /** Bodies larger than this are replaced by their first `PREVIEW_BYTES` in the exchange JSON. */
 export const OMIT_OVER_BYTES = 2 * 1024 * 1024
 export const PREVIEW_BYTES = 256 * 1024
 
 /** A body too large to send whole: its start as text; the raw endpoint serves the whole thing. */
-export type OmittedBody = { kind: 'text'; text: string; contentType: string; size: number; truncated: true; omitted: true }
+export type OmittedBody = { kind: 'text'; text: string; contentType: string; size: number; truncated: true; omitted: true; note?: string }
+
+/**
+ * A JSON body nested deeper than MAX_JSON_DEPTH, sent as its text with `note` saying why it is not a tree. Its text is
+ * empty when the session holds it parsed only, too deep to write back out (the raw endpoint then names the exchange).
+ */
+export type DeepJsonBody = { kind: 'text'; text: string; contentType: string; size: number; truncated?: boolean; tooDeep: true; note: string }
+
+const DEEP_NOTE = `${tooDeepText()}: shown as text`
+
+/** Text (and the words to show with it) for a JSON body the UI must not get as a tree. */
+function deepAsText(body: JsonBody & { truncated?: boolean }): DeepJsonBody {
+  let text = body.raw
+  if (text === undefined) {
+    try {
+      text = JSON.stringify(body.json)
+    } catch {
+      // Deeper than JSON.stringify reaches (only a hand-made file holds that): nothing to show.
+    }
+  }
+  const note = DEEP_NOTE + (text === undefined ? ', but the session holds no text of it to show' : '')
+  return { kind: 'text', text: text ?? '', contentType: body.contentType, size: body.size, ...(body.truncated ? { truncated: true } : {}), tooDeep: true, note }
+}
+
+/** True for text that is JSON nested past the limit (a recorder keeps such a body as text). */
+function deepJsonText(text: string): boolean {
+  // Each level takes two characters at least: a shorter text cannot be too deep, and is not parsed.
+  if (text.length <= 2 * MAX_JSON_DEPTH) return false
+  try {
+    return exceedsJsonDepth(JSON.parse(text))
+  } catch {
+    return false
+  }
+}
+
+/** The body with JSON past MAX_JSON_DEPTH as text with a note, however it was stored; any other as it is. */
+function depthChecked(body: Body): Body | DeepJsonBody {
+  if (body.kind === 'json') return exceedsJsonDepth(body.json) ? deepAsText(body) : body
+  if (body.kind === 'text' && isJsonContentType(body.contentType) && body.size <= OMIT_OVER_BYTES && deepJsonText(body.text))
+    return { ...body, tooDeep: true, note: DEEP_NOTE }
+  return body
+}
 
 function textOf(body: Body): string {
   switch (body.kind) {
@@ -22,16 +66,24 @@ function textOf(body: Body): string {
   }
 }
 
-function preview(body: Body): Body | OmittedBody {
-  if (body.kind === 'empty' || body.size <= OMIT_OVER_BYTES) return body
+type ShownBody = Body | OmittedBody | DeepJsonBody
+
+function preview(stored: Body): ShownBody {
+  // The depth is checked first: a deep body's text is what a preview is cut from.
+  const body = depthChecked(stored)
+  if (body.kind === 'empty' || body.size <= OMIT_OVER_BYTES) {
+    if (body.kind !== 'multipart') return body
+    // A part can be deep JSON too.
+    return { ...body, parts: body.parts.map((p) => ({ ...p, body: preview(p.body) as Body })) }
+  }
   const text =
     body.kind === 'bytes' || body.kind === 'multipart'
       ? `(${body.kind === 'bytes' ? 'binary' : 'multipart'} body of ${body.size} bytes, too large to show here: open the raw body)`
-      : textOf(body).slice(0, PREVIEW_BYTES)
-  return { kind: 'text', text, contentType: body.contentType, size: body.size, truncated: true, omitted: true }
+      : textOf(body as Body).slice(0, PREVIEW_BYTES)
+  return { kind: 'text', text, contentType: body.contentType, size: body.size, truncated: true, omitted: true, ...('note' in body ? { note: body.note } : {}) }
 }
 
-/** The exchange as the UI receives it: bodies over 2 MB replaced by a preview. */
+/** The exchange as the UI receives it: bodies over 2 MB replaced by a preview, JSON past MAX_JSON_DEPTH by its text. */
 export function exchangeForView(exchange: Exchange): Exchange {
   const request = { ...exchange.request, body: preview(exchange.request.body) as Body }
   const response = exchange.response ? { ...exchange.response, body: preview(exchange.response.body) as Body } : null

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Body, Exchange } from '../model/session.js'
 import type { ExchangePage } from '../model/summary.js'
 import { SessionNameError } from '../store/paths.js'
+import { tooDeepToWrite } from '../model/json-depth.js'
 import { checkSessionName } from '../model/session.js'
 import { bodyBytes } from '../store/body-bytes.js'
 import { downloadName, exchangeForView, isSafeInlineImage } from './bodies.js'
@@ -35,6 +36,19 @@ async function exchangeOf(cache: SessionCache, name: string, seq: number): Promi
   const exchange = await cache.exchange(checkedName(name), seq)
   if (!exchange) throw new ViewerError('EXCHANGE_NOT_FOUND', { session: name, seq, count: (await cache.get(name)).reader.count })
   return exchange
+}
+
+/**
+ * The bytes of a stored body. A JSON body kept parsed only (no `raw` text) and nested deeper than JSON.stringify
+ * reaches cannot be written back out: SESSION_INVALID naming the file and the exchange, not a stack overflow.
+ */
+async function rawBytes(cache: SessionCache, name: string, seq: number, side: string, body: Body): Promise<Buffer> {
+  try {
+    return bodyBytes(body)
+  } catch (e) {
+    if (!(e instanceof RangeError) || body.kind !== 'json') throw e
+    throw tooDeepToWrite((await cache.get(name)).paths.file, seq, `${side}.body.json`)
+  }
 }
 
 export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache): void {
@@ -100,7 +114,7 @@ export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache)
       reply.header('Cache-Control', 'no-store')
       reply.header('Content-Disposition', `${inline ? 'inline' : 'attachment'}; filename="${downloadName(name, seq, side, contentType)}"`)
       if (body.truncated) reply.header('X-Reltape-Truncated', `recorded ${body.kind === 'empty' ? 0 : body.size} bytes, kept fewer`)
-      return reply.type(contentType).send(bodyBytes(body))
+      return reply.type(contentType).send(await rawBytes(cache, name, seq, side, body))
     },
   )
 }

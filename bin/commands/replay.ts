@@ -26,12 +26,22 @@ export const replayCommand: Command = {
     'match-identity': { type: 'boolean', description: 'the identity (which token) is part of the match; cookie and header count the same' },
     'match-host': { type: 'boolean', description: 'the host the client addressed is part of the match' },
     latency: { type: 'string', valueName: 'recorded|none', description: 'wait each recording\'s duration before answering (default none)' },
+    'allow-origin': {
+      type: 'string',
+      multiple: true,
+      valueName: 'ORIGIN|*',
+      description: 'a web origin whose pages may read answers (CORS), besides the recorded origins and loopback pages; * for any',
+    },
+    'keep-misses': { type: 'string', valueName: 'N', description: 'misses kept with details in the state, the latest ones; older ones are counted (default 1000)' },
   },
   details: `
 SESSION is a name in the sessions directory or a path to a session file.
 Each request is logged on one line: HIT (which recording) or MISS (why, and the nearest recording).
 A miss answers 404 with {"OK": false, "Error": {"Code": "ReplayMiss", ...}} and the header x-reltape: miss.
-POST /__reltape/reset rewinds every queue; GET /__reltape/state lists used and unused recordings and the misses.
+POST /__reltape/reset rewinds every queue; GET /__reltape/state lists used and unused recordings, the latest
+misses and how many there were (missCounts).
+Browsers: pages on the recorded origins, on loopback and on --allow-origin get CORS headers; others do not, so a
+page open elsewhere cannot read recorded answers. A Host other than loopback, --host or a recorded host gets 421.
 
 Examples:
   reltape replay checkout-flow
@@ -52,6 +62,8 @@ Examples:
       matchIdentity: values['match-identity'] === true,
       matchHost: values['match-host'] === true,
       latency,
+      allowOrigins: listOption(values, 'allow-origin'),
+      keepMisses: intOption(values, 'keep-misses', 1000, 0, 10_000_000),
       log: (line) => console.log(line),
     })
     // Listen for Ctrl-C before the banner: a script that reads the banner and stops us at once gets a clean stop.
@@ -64,7 +76,7 @@ Examples:
     console.log('control: POST /__reltape/reset, GET /__reltape/state; Ctrl-C to stop')
     await stopped
     const unused = replay.unused()
-    console.log(`stopping: ${replay.misses.length} miss(es), ${unused.length} recording(s) never used`)
+    console.log(`stopping: ${replay.missCounts().total} miss(es), ${unused.length} recording(s) never used`)
     await replay.close()
     return 0
   },
