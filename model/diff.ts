@@ -6,7 +6,8 @@
  * Pure: the CLI, `verify` and the viewer all use it.
  */
 import { asEnvelope } from './envelope.js'
-import { ignoreCursor, ignoreField, ignoreItem, type FieldPath, type IgnoreCursor } from './match.js'
+import { exceedsJsonDepth } from './json-depth.js'
+import { canonicalJson, ignoreCursor, ignoreField, ignoreItem, type FieldPath, type IgnoreCursor } from './match.js'
 import type { Body, Exchange } from './session.js'
 
 export type ChangeKind = 'added' | 'removed' | 'changed'
@@ -178,6 +179,12 @@ export function diffExchanges(a: Exchange, b: Exchange, options: DiffOptions): C
   if (ra.status !== rb.status) out.push({ path: 'status', kind: 'changed', a: ra.status, b: rb.status })
   const ja = ra.body.kind === 'json' ? ra.body.json : undefined
   const jb = rb.body.kind === 'json' ? rb.body.json : undefined
+  // Nested past the limit every part agrees on: compared whole (the walks below recurse), as one change.
+  if ((ja !== undefined && exceedsJsonDepth(ja)) || (jb !== undefined && exceedsJsonDepth(jb))) {
+    const same = ja !== undefined && jb !== undefined && canonicalJson(ja, options.ignore) === canonicalJson(jb, options.ignore)
+    if (!same) out.push({ path: 'body', kind: 'changed', a: bodyFacts(ra.body), b: bodyFacts(rb.body) })
+    return out
+  }
   const envA = ja === undefined ? null : asEnvelope(ja)
   const envB = jb === undefined ? null : asEnvelope(jb)
   if (envA && envB) {

@@ -103,3 +103,15 @@ describe('alignCalls', () => {
     ])
   })
 })
+
+describe('a body nested past the depth every part accepts', () => {
+  it('is compared whole, as one change, without overflowing the stack', () => {
+    const deep = (leaf: number) => {
+      let v: unknown = leaf
+      for (let i = 0; i < 3000; i++) v = { a: v }
+      return { OK: true, Error: null, Result: v, Rels: {} }
+    }
+    expect(diffExchanges(answering(deep(1)), answering(deep(1)), { ignore })).toEqual([])
+    expect(diffExchanges(answering(deep(1)), answering(deep(2)), { ignore }).map((c) => c.path)).toEqual(['body'])
+  })
+})
