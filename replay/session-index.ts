@@ -24,8 +24,13 @@ export type RecordingSource = {
   exchangeSync(seq: number): Exchange
 }
 
+/**
+ * A session on disk as replay reads it: the rows once, to index them, then only a locator (typed arrays of
+ * offsets), so that a replay of 300,000 exchanges holds their keys and offsets, not their list rows.
+ */
 export function readerSource(reader: SessionReader): RecordingSource {
-  return { where: reader.paths.file, head: reader.head, rows: reader.rows, exchangeSync: (seq) => reader.exchangeSync(seq) }
+  const locator = reader.locator()
+  return { where: reader.paths.file, head: reader.head, rows: reader.rows, exchangeSync: (seq) => locator.exchangeSync(seq) }
 }
 
 export function memorySource(session: Session): RecordingSource {
@@ -144,10 +149,14 @@ export class SessionIndex {
   readonly #cors = new Map<string, OutgoingHeaders | null>()
   #origins: Set<string> | null = null
 
+  /** Where exchanges are read from; the rows were needed once, to index, and are not kept. */
+  readonly source: Omit<RecordingSource, 'rows'>
+
   constructor(
-    readonly source: RecordingSource,
+    source: RecordingSource,
     readonly rules: ResolvedRules,
   ) {
+    this.source = { where: source.where, head: source.head, exchangeSync: source.exchangeSync }
     this.responses = new ResponseCache(rules, source.where)
   }
 
