@@ -58,11 +58,24 @@ export const ERRORS = {
     description: 'a session file that is not a valid session; the message names the file and where',
     message: (p: { where: string; path: string; problem: string }) => `${p.where}: ${p.path}: ${p.problem}`,
   }),
+  SESSION_EXISTS: spec({
+    exit: 1,
+    status: 409,
+    description: '`reltape import` was to create a session that already exists; nothing was written',
+    message: (p: { session: string; dir: string }) =>
+      `a session ${quote(p.session)} already exists in ${p.dir}; import into a new one with --session NAME (nothing was written)`,
+  }),
   JOURNAL_INVALID: spec({
     exit: 1,
     status: 422,
     description: 'a journal line that is not a journal entry; the message names the file and the line',
     message: (p: { file: string; line: number; problem: string }) => `${p.file}:${p.line}: ${p.problem}`,
+  }),
+  HAR_INVALID: spec({
+    exit: 1,
+    status: 422,
+    description: 'a HAR file (or Playwright HAR zip) reltape cannot read; the message names the file and the JSON path',
+    message: (p: { file: string; path: string; problem: string }) => `${p.file}: ${p.path ? `${p.path}: ` : ''}${p.problem}`,
   }),
   SESSION_LOCKED: spec({
     exit: 1,

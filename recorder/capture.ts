@@ -1,18 +1,29 @@
 /**
- * mockttp events → exchanges. The `request`, `response` and `abort` events share one id per exchange;
- * they fire after the client has been answered, so nothing here sits on the request's path. Each finished
- * exchange is journaled at once by the session writer.
+ * mockttp → exchanges, each journaled before its client is answered.
+ *
+ * Every request meets `route` as it starts (the proxy's rule matcher calls it): the filter judges it, its body is
+ * tapped and its seq reserved. An answered exchange is built and journaled in `beforeResponse`, which mockttp awaits
+ * before it sends the response on: a client never receives a response that is not in the journal, so a recorder
+ * killed at any moment has lost only exchanges nobody was answered for. The `response` and `abort` events, which
+ * come after, record what that hook never sees: mockttp's own 502 for an upstream that failed, a client that left,
+ * a timeout, responses streamed past the hook. `onRequest` feeds a completed request in from its event instead.
+ *
+ * A journal that cannot be written (a full disk) stops recording, not the proxy: the exchanges after it are still
+ * answered, and their screen lines say that they were not recorded.
  */
-import type { AbortedRequest, CompletedRequest, CompletedResponse } from 'mockttp'
+import type { AbortedRequest, CompletedRequest, CompletedResponse, Headers, OngoingRequest, requestSteps } from 'mockttp'
 import { cookieValue, findToken, SESSION_COOKIE } from '../model/auth.js'
+import { ReltapeError } from '../model/errors.js'
 import type { Body, Exchange, ExchangeError, HeaderPair, RecordedRequest, RecordedResponse } from '../model/session.js'
+import { exchangeLine, rewriteJournal } from '../store/journal.js'
 import type { SessionWriter } from '../store/store.js'
 import { headerValue } from '../model/headers.js'
 import { classifyBody, decodeBody } from './body.js'
-import { consoleLine } from './console-line.js'
-import { passthroughErrorCode, upstreamError } from './errors.js'
-import type { TrafficFilter } from './filter.js'
-import { redactExchange, type Redactions } from './redact.js'
+import { BodyTap, type WireBody } from './body-tap.js'
+import { consoleLine, unrecordedLine } from './console-line.js'
+import { passthroughErrorCode, systemReason, upstreamError } from './errors.js'
+import type { FilterInput, TrafficFilter } from './filter.js'
+import { redactExchange, Secrets } from './redact.js'
 
 export type CaptureOptions = {
   writer: SessionWriter
@@ -21,9 +32,11 @@ export type CaptureOptions = {
   maxBody: number
   /** Replace each token with `<identity-N>` in what is stored. */
   redact: boolean
-  /** Told about each recorded exchange, with its screen line. */
-  onExchange?: (exchange: Exchange, line: string) => void
-  /** Told about problems that do not stop recording. */
+  /** Reverse mode: the upstream origin every request goes to (named in transport failures). */
+  upstream?: string | null
+  /** Told about each exchange with its screen line; `recorded` is false once recording has stopped (a full disk). */
+  onExchange?: (exchange: Exchange, line: string, recorded: boolean) => void
+  /** Told about problems that do not stop the proxy. */
   warn: (message: string) => void
   /** How long the upstream may take to answer before the exchange is a TIMEOUT (0: no limit). */
   upstreamTimeoutMs?: number
@@ -31,19 +44,34 @@ export type CaptureOptions = {
   closeClient?: (remotePort: number | undefined) => boolean
 }
 
-export type CaptureStats = { recorded: number; skipped: number; failed: number; inFlight: number; identities: number }
-
-type Pending = {
-  request?: CompletedRequest
-  response?: CompletedResponse
-  seq?: number
-  verdict?: 'record' | 'response'
-  /** When a response arrived before its request event. */
-  since?: number
+export type CaptureStats = {
+  recorded: number
+  skipped: number
+  failed: number
+  inFlight: number
+  identities: number
+  /** Exchanges answered after recording stopped, so not recorded. */
+  notRecorded: number
+  /** Why recording stopped (RECORDING_STOPPED's message), or null while it goes on. */
+  recordingStopped: string | null
 }
 
-/** How long an answer waits for its request event before it is given up. */
-const ORPHAN_MS = 30_000
+/** What capture reads of a request, whether mockttp's ongoing request or a completed one. */
+type RequestHead = Pick<CompletedRequest, 'id' | 'method' | 'url' | 'httpVersion' | 'rawHeaders' | 'timingEvents' | 'remotePort'>
+
+type Pending = {
+  req: RequestHead
+  /** The request body as far as it is known now. */
+  body: () => WireBody
+  verdict: 'record' | 'response'
+  seq?: number
+}
+
+/** A response as capture stores it: status, headers as on the wire, and its wire body. */
+type Answer = { status: number; statusText: string; rawHeaders: ReadonlyArray<[string, string]>; body: WireBody }
+
+/** Content-Encodings mockttp can undo: it decodes a held request's body before `beforeResponse`, and fails on others. */
+const DECODABLE = /^\s*(identity|gzip|x-gzip|deflate|x-deflate|br|zstd|base64)?\s*$/i
 
 /** Headers as stored: pairs in wire order and case, HTTP/2 pseudo-headers dropped. */
 function wireHeaders(raw: ReadonlyArray<[string, string]>): HeaderPair[] {
@@ -60,23 +88,68 @@ function hostOf(url: string): string {
   }
 }
 
+function filterInput(req: Pick<RequestHead, 'method' | 'url' | 'rawHeaders'> & { path: string }): FilterInput {
+  const q = req.path.indexOf('?')
+  const headers = req.rawHeaders
+  return {
+    method: req.method,
+    host: hostOf(req.url),
+    path: q < 0 ? req.path : req.path.slice(0, q),
+    requestContentType: headerValue(headers, 'content-type'),
+    accept: headerValue(headers, 'accept'),
+    preflight: req.method === 'OPTIONS' && headerValue(headers, 'access-control-request-method') !== undefined,
+  }
+}
+
+function declaredLength(headers: ReadonlyArray<[string, string]>): number | undefined {
+  const length = Number(headerValue(headers, 'content-length') ?? NaN)
+  return Number.isFinite(length) ? length : undefined
+}
+
+/** Raw headers as an object that keeps each name's case and first place (repeated names gather under the first). */
+function headersAsSent(raw: ReadonlyArray<[string, string]>): Headers {
+  const out: Record<string, string | string[]> = {}
+  const names = new Map<string, string>()
+  for (const [name, value] of raw) {
+    const lower = name.toLowerCase()
+    const key = names.get(lower)
+    if (key === undefined) {
+      names.set(lower, name)
+      out[name] = value
+    } else {
+      const prev = out[key]!
+      out[key] = Array.isArray(prev) ? [...prev, value] : [prev, value]
+    }
+  }
+  return out as Headers
+}
+
+/** A body from a mockttp event: mockttp drops one over its limit, and its declared length says how big it was. */
+function eventBody(bytes: Buffer, headers: ReadonlyArray<[string, string]>, maxBody: number): WireBody {
+  const length = declaredLength(headers)
+  return length !== undefined && length > maxBody && bytes.length < length ? { bytes, realSize: length } : { bytes }
+}
+
 export class Capture {
   readonly #o: CaptureOptions
   readonly #pending = new Map<string, Pending>()
   readonly #builds = new Set<Promise<void>>()
-  /** Ids whose request was skipped or already recorded as aborted: their later events are ignored. */
-  readonly #settled = new Set<string>()
   /** Ids given up on for the upstream timeout: their abort is a TIMEOUT. */
   readonly #timedOut = new Set<string>()
+  readonly #upstreamHost: string | null
   #watchdog: NodeJS.Timeout | null = null
-  #tokens: string[] = []
-  #redactions: Redactions = []
+  readonly #secrets = new Secrets()
+  /** A token was learned after exchanges had been journaled: they may hold it (see redactJournal). */
+  #learnedLate = false
   #recorded = 0
   #skipped = 0
   #failed = 0
+  #notRecorded = 0
+  #stopped: ReltapeError<'RECORDING_STOPPED'> | null = null
 
   constructor(options: CaptureOptions) {
     this.#o = options
+    this.#upstreamHost = options.upstream ? hostOf(options.upstream) : null
     const limit = options.upstreamTimeoutMs ?? 0
     if (limit > 0 && options.closeClient) {
       // One scan a fraction of the limit apart, rather than a timer per request.
@@ -88,11 +161,9 @@ export class Capture {
   #expire(limit: number): void {
     const now = performance.now()
     for (const [id, entry] of this.#pending) {
-      const req = entry.request
-      if (!req || entry.response || this.#timedOut.has(id)) continue
-      if (now - req.timingEvents.startTimestamp < limit) continue
+      if (this.#timedOut.has(id) || now - entry.req.timingEvents.startTimestamp < limit) continue
       this.#timedOut.add(id)
-      if (!this.#o.closeClient!(req.remotePort)) this.#timedOut.delete(id)
+      if (!this.#o.closeClient!(entry.req.remotePort)) this.#timedOut.delete(id)
     }
   }
 
@@ -103,86 +174,102 @@ export class Capture {
       failed: this.#failed,
       inFlight: this.waiting + this.#builds.size,
       identities: this.#o.writer.identities.length,
+      notRecorded: this.#notRecorded,
+      recordingStopped: this.#stopped?.message ?? null,
     }
+  }
+
+  /** Why recording stopped (a journal that could not be written), or null. */
+  get recordingError(): ReltapeError<'RECORDING_STOPPED'> | null {
+    return this.#stopped
   }
 
   /** Tokens seen so far (to mask them on screen). */
   get tokens(): readonly string[] {
-    return this.#tokens
+    return this.#secrets.tokens
   }
 
-  /** Requests still waiting for their response. */
+  /** Requests started and not yet answered. */
   get waiting(): number {
-    let n = 0
-    for (const e of this.#pending.values()) if (e.request) n++
-    return n
+    return this.#pending.size
   }
 
-  onRequest = (req: CompletedRequest): void => {
-    if (this.#settled.delete(req.id)) return
-    const entry = this.#pending.get(req.id) ?? {}
-    const q = req.path.indexOf('?')
-    const headers = req.rawHeaders
-    const verdict = this.#o.filter.judge({
-      method: req.method,
-      host: hostOf(req.url),
-      path: q < 0 ? req.path : req.path.slice(0, q),
-      requestContentType: headerValue(headers, 'content-type'),
-      accept: headerValue(headers, 'accept'),
-      preflight: req.method === 'OPTIONS' && headerValue(headers, 'access-control-request-method') !== undefined,
-    })
+  /**
+   * A request as it starts, before its body: judged, its body tapped, its seq reserved. True when its response is
+   * to be held for `beforeResponse`; false for a request that is skipped, that asks for an event stream (which would
+   * never reach the client if it were held until it ends), or whose body mockttp could not decode.
+   */
+  route = (req: OngoingRequest): boolean => {
+    const verdict = this.#o.filter.judge(filterInput(req))
     if (verdict === 'skip') {
-      // Its response event usually comes later: remember the id so that it is dropped then.
-      if (!this.#pending.delete(req.id)) this.#settled.add(req.id)
+      this.#skipped++
+      return false
+    }
+    const tap = new BodyTap(req, this.#o.maxBody)
+    const declared = declaredLength(req.rawHeaders)
+    this.#pending.set(req.id, { req, body: () => tap.body(declared), verdict, ...(verdict === 'record' ? { seq: this.#o.writer.nextSeq() } : {}) })
+    return !/\btext\/event-stream\b/i.test(headerValue(req.rawHeaders, 'accept') ?? '') && DECODABLE.test(headerValue(req.rawHeaders, 'content-encoding') ?? '')
+  }
+
+  /**
+   * The upstream's whole response to a routed request, before the client gets it: journaled, then let go. Its
+   * headers go back as they came: mockttp would otherwise send on the lower-cased copy it gave the hook.
+   */
+  beforeResponse = async (res: requestSteps.PassThroughResponse): Promise<{ headers: Headers }> => {
+    const headers = headersAsSent(res.rawHeaders)
+    const entry = this.#pending.get(res.id)
+    if (!entry) return { headers }
+    this.#pending.delete(res.id)
+    const answer: Answer = { status: res.statusCode, statusText: res.statusMessage ?? '', rawHeaders: res.rawHeaders, body: { bytes: res.body.buffer } }
+    const build = this.#answered(entry, answer, performance.now() - entry.req.timingEvents.startTimestamp)
+    if (build) await build
+    return { headers }
+  }
+
+  /** A completed request from mockttp's `request` event, for a request `route` did not see. */
+  onRequest = (req: CompletedRequest): void => {
+    if (this.#pending.has(req.id)) return
+    const verdict = this.#o.filter.judge(filterInput(req))
+    if (verdict === 'skip') {
       this.#skipped++
       return
     }
-    entry.request = req
-    entry.verdict = verdict
-    if (verdict === 'record') entry.seq = this.#o.writer.nextSeq()
-    this.#pending.set(req.id, entry)
-    if (entry.response) this.#finish(req.id, entry)
+    const body = eventBody(req.body.buffer, req.rawHeaders, this.#o.maxBody)
+    this.#pending.set(req.id, { req, body: () => body, verdict, ...(verdict === 'record' ? { seq: this.#o.writer.nextSeq() } : {}) })
   }
 
+  /** A response the hook did not see (mockttp's own 502, a streamed response): recorded now. */
   onResponse = (res: CompletedResponse): void => {
-    if (this.#settled.delete(res.id)) return
     const entry = this.#pending.get(res.id)
-    if (!entry) {
-      // The request event has not come yet. It may never come: an upstream can answer before a client that
-      // then vanishes has sent its whole body. Such answers are dropped by the sweep.
-      this.#pending.set(res.id, { response: res, since: Date.now() })
-      this.#sweepSoon()
-      return
-    }
-    entry.response = res
-    if (entry.request) this.#finish(res.id, entry)
-  }
-
-  onAbort = (req: AbortedRequest): void => {
-    if (this.#settled.delete(req.id)) return
-    const entry = this.#pending.get(req.id)
-    const request = entry?.request
-    if (!request) {
-      // Its request event may still come (mockttp announces it once the body has ended): drop it then.
-      this.#settled.add(req.id)
-      // Aborted before its body was complete: judge it from what is known, without a body.
-      const q = req.path.indexOf('?')
-      const verdict = this.#o.filter.judge({
-        method: req.method,
-        host: hostOf(req.url),
-        path: q < 0 ? req.path : req.path.slice(0, q),
-        requestContentType: headerValue(req.rawHeaders, 'content-type'),
-        preflight: false,
-      })
-      // WebSockets are passed on, not recorded (their close can come as an abort); an aborted request that only
-      // its response's type could have qualified is not API traffic as far as anyone can tell.
-      if (verdict !== 'record' || /^wss?:/i.test(req.url)) {
+    if (!entry) return
+    this.#pending.delete(res.id)
+    const t = res.timingEvents
+    const end = t.responseSentTimestamp ?? t.abortedTimestamp ?? t.headersSentTimestamp ?? t.startTimestamp
+    const durationMs = end - entry.req.timingEvents.startTimestamp
+    const nodeCode = passthroughErrorCode(res.tags)
+    if (nodeCode) {
+      // mockttp's own 502: the upstream never answered. A real upstream 502 carries no such tag.
+      if (entry.verdict === 'response' && this.#o.filter.judgeResponse(headerValue(res.rawHeaders, 'content-type')) === 'skip') {
         this.#skipped++
         return
       }
+      const error = upstreamError(nodeCode, this.#hostFor(entry.req), res.body.buffer.toString('utf8'))
+      this.#track(this.#build(entry.seq ?? this.#o.writer.nextSeq(), entry, null, error, durationMs))
+      return
     }
-    const seq = entry?.seq ?? this.#o.writer.nextSeq()
+    const answer: Answer = { status: res.statusCode, statusText: res.statusMessage ?? '', rawHeaders: res.rawHeaders, body: eventBody(res.body.buffer, res.rawHeaders, this.#o.maxBody) }
+    this.#answered(entry, answer, durationMs)
+  }
+
+  onAbort = (req: AbortedRequest): void => {
+    const entry = this.#pending.get(req.id)
+    if (!entry) return
     this.#pending.delete(req.id)
+    if (entry.verdict === 'response') {
+      // Only its response's type could have qualified it, and there is none: not API traffic as far as anyone can tell.
+      this.#skipped++
+      return
+    }
     // A client that leaves makes mockttp cut the upstream request too, which tags it `passthrough-error:ECONNRESET`:
     // only once the response has begun can such a tag mean that the upstream broke off.
     const t = req.timingEvents
@@ -190,59 +277,31 @@ export class Capture {
     const nodeCode = responseBegun ? passthroughErrorCode(req.tags) : null
     const timedOut = this.#timedOut.delete(req.id)
     const error: ExchangeError = timedOut
-      ? { code: 'TIMEOUT', message: `the upstream did not answer within ${((this.#o.upstreamTimeoutMs ?? 0) / 1000).toFixed(1)} s: ${hostOf(req.url)}; reltape closed the client's connection` }
+      ? { code: 'TIMEOUT', message: `the upstream did not answer within ${((this.#o.upstreamTimeoutMs ?? 0) / 1000).toFixed(1)} s: ${this.#hostFor(req)}; reltape closed the client's connection` }
       : nodeCode
-      ? upstreamError(nodeCode, hostOf(req.url), req.error?.message)
-      : { code: 'CLIENT_ABORTED', message: `the client closed the connection before the exchange finished${req.error?.message ? ` (${req.error.message})` : ''}` }
-    const end = req.timingEvents.abortedTimestamp ?? req.timingEvents.startTimestamp
-    this.#track(this.#build(seq, req, request?.body.buffer ?? Buffer.alloc(0), null, error, end - req.timingEvents.startTimestamp))
+        ? upstreamError(nodeCode, this.#hostFor(req), req.error?.message)
+        : { code: 'CLIENT_ABORTED', message: `the client closed the connection before the exchange finished${req.error?.message ? ` (${req.error.message})` : ''}` }
+    const end = t.abortedTimestamp ?? t.startTimestamp
+    this.#track(this.#build(entry.seq ?? this.#o.writer.nextSeq(), entry, null, error, end - t.startTimestamp))
   }
 
-  #finish(id: string, entry: Pending): void {
-    const req = entry.request!
-    const res = entry.response!
-    this.#pending.delete(id)
+  /** The host a transport failure names: the upstream's in reverse mode (the URL is the recorder's own address). */
+  #hostFor(req: Pick<RequestHead, 'url'>): string {
+    return this.#upstreamHost ?? hostOf(req.url)
+  }
+
+  /** An upstream answer: recorded, unless only its content type could qualify it and does not. */
+  #answered(entry: Pending, answer: Answer, durationMs: number): Promise<void> | null {
     if (entry.verdict === 'response') {
-      if (this.#o.filter.judgeResponse(headerValue(res.rawHeaders, 'content-type')) === 'skip') {
+      if (this.#o.filter.judgeResponse(headerValue(answer.rawHeaders, 'content-type')) === 'skip') {
         this.#skipped++
-        return
+        return null
       }
       entry.seq = this.#o.writer.nextSeq()
     }
-    const t = res.timingEvents
-    const end = t.responseSentTimestamp ?? t.abortedTimestamp ?? t.headersSentTimestamp ?? t.startTimestamp
-    const nodeCode = passthroughErrorCode(res.tags)
-    if (nodeCode) {
-      // mockttp's own 502: the upstream never answered. A real upstream 502 carries no such tag.
-      const error = upstreamError(nodeCode, hostOf(req.url), res.body.buffer.toString('utf8'))
-      this.#track(this.#build(entry.seq!, req, req.body.buffer, null, error, end - req.timingEvents.startTimestamp))
-      return
-    }
-    this.#track(this.#build(entry.seq!, req, req.body.buffer, res, null, end - req.timingEvents.startTimestamp))
-  }
-
-  #sweepTimer: NodeJS.Timeout | null = null
-
-  #sweepSoon(): void {
-    if (this.#sweepTimer) return
-    this.#sweepTimer = setTimeout(() => {
-      this.#sweepTimer = null
-      this.sweep(Date.now() - ORPHAN_MS)
-    }, ORPHAN_MS)
-    this.#sweepTimer.unref()
-  }
-
-  /** Drops answers whose request never completed (its event never came), older than `before`. */
-  sweep(before = Infinity): void {
-    let orphans = 0
-    for (const [id, entry] of this.#pending) {
-      if (!entry.request && entry.since !== undefined && entry.since <= before) {
-        this.#pending.delete(id)
-        orphans++
-      }
-    }
-    if (orphans) this.#o.warn(`${orphans} answer(s) came for requests whose body never finished (the client left): not recorded`)
-    for (const entry of this.#pending.values()) if (!entry.request) this.#sweepSoon()
+    const build = this.#build(entry.seq!, entry, answer, null, durationMs)
+    this.#track(build)
+    return build
   }
 
   #track(p: Promise<void>): void {
@@ -256,36 +315,31 @@ export class Capture {
   #identity(token: string): string {
     const known = this.#aliases.get(token)
     if (known !== undefined) return known
-    const identity = this.#o.writer.identityFor(token)
-    this.#aliases.set(token, identity.alias)
-    if (!this.#tokens.includes(token)) {
-      this.#tokens.push(token)
-      this.#redactions = this.#tokens
-        .map((t) => [t, `<${this.#o.writer.identityFor(t).alias}>`] as const)
-        .sort((a, b) => b[0].length - a[0].length)
+    let alias = 'identity-?'
+    // Once recording has stopped nothing is journaled, identities included: the token is still masked on screen.
+    if (!this.#stopped) {
+      try {
+        alias = this.#o.writer.identityFor(token).alias
+      } catch (e) {
+        this.#stop(e)
+      }
     }
-    return identity.alias
+    this.#aliases.set(token, alias)
+    if (this.#secrets.add(token, `<${alias}>`) && this.#recorded > 0) this.#learnedLate = true
+    return alias
   }
 
-  async #body(wire: Buffer, headers: HeaderPair[]): Promise<Body> {
-    const encoding = headerValue(headers, 'content-encoding') ?? null
+  async #body(wire: WireBody, headers: HeaderPair[]): Promise<Body> {
     const contentType = headerValue(headers, 'content-type')
-    const length = Number(headerValue(headers, 'content-length') ?? NaN)
-    // mockttp drops a body over its limit (the client still gets all of it): its declared length says how big it was.
-    const realSize = Number.isFinite(length) && length > this.#o.maxBody && wire.length < length ? length : undefined
-    const decoded = await decodeBody(wire, encoding)
+    // Cut on the way (over the limit): the start of an encoded body cannot be decoded on its own; it is kept as it came.
+    if (wire.realSize !== undefined) return classifyBody(wire.bytes, contentType, { maxBody: this.#o.maxBody, realSize: wire.realSize })
+    const decoded = await decodeBody(wire.bytes, headerValue(headers, 'content-encoding') ?? null)
     if (decoded.decodeError) this.#o.warn(decoded.decodeError)
-    return classifyBody(decoded.bytes, contentType, { maxBody: this.#o.maxBody, ...(realSize ? { realSize } : {}) })
+    return classifyBody(decoded.bytes, contentType, { maxBody: this.#o.maxBody })
   }
 
-  async #build(
-    seq: number,
-    req: AbortedRequest | CompletedRequest,
-    requestWire: Buffer,
-    res: CompletedResponse | null,
-    error: ExchangeError | null,
-    durationMs: number,
-  ): Promise<void> {
+  async #build(seq: number, entry: Pending, res: Answer | null, error: ExchangeError | null, durationMs: number): Promise<void> {
+    const req = entry.req
     try {
       const reqHeaders = wireHeaders(req.rawHeaders)
       const found = findToken(reqHeaders)
@@ -294,7 +348,7 @@ export class Capture {
         url: req.url,
         httpVersion: req.httpVersion,
         headers: reqHeaders,
-        body: await this.#body(requestWire, reqHeaders),
+        body: await this.#body(entry.body(), reqHeaders),
         auth: found ? { via: found.via, identity: this.#identity(found.token) } : null,
       }
       let response: RecordedResponse | null = null
@@ -307,10 +361,10 @@ export class Capture {
           if (token && token !== 'deleted') this.#identity(token)
         }
         response = {
-          status: res.statusCode,
-          statusText: res.statusMessage ?? '',
+          status: res.status,
+          statusText: res.statusText,
           headers: resHeaders,
-          body: await this.#body(res.body.buffer, resHeaders),
+          body: await this.#body(res.body, resHeaders),
           contentEncoding: headerValue(resHeaders, 'content-encoding') ?? null,
         }
       }
@@ -323,15 +377,55 @@ export class Capture {
         response,
         error,
       }
-      if (this.#o.redact) exchange = redactExchange(exchange, this.#redactions)
-      this.#o.writer.append(exchange)
-      this.#recorded++
-      if (error) this.#failed++
-      this.#o.onExchange?.(exchange, consoleLine(exchange, this.#tokens))
+      if (this.#o.redact) exchange = redactExchange(exchange, this.#secrets)
+      const recorded = this.#journal(exchange)
+      const line = consoleLine(exchange, (text) => this.#secrets.mask(text))
+      if (recorded) {
+        this.#recorded++
+        if (error) this.#failed++
+      } else this.#notRecorded++
+      this.#o.onExchange?.(exchange, recorded ? line : unrecordedLine(line, this.#stopped?.code ?? 'INTERNAL'), recorded)
     } catch (e) {
       this.#failed++
-      this.#o.warn(`exchange #${seq} (${req.method} ${req.url}) could not be recorded: ${(e as Error).message}`)
+      this.#o.warn(`exchange #${seq} (${req.method} ${this.#secrets.mask(req.url)}) could not be recorded: ${(e as Error).message}`)
     }
+  }
+
+  /** Writes the exchange's journal line now (before its response is let go); false when it could not be. */
+  #journal(exchange: Exchange): boolean {
+    if (this.#stopped) return false
+    try {
+      this.#o.writer.append(exchange)
+      this.#o.writer.flush()
+      return true
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === undefined) throw e
+      this.#stop(e)
+      return false
+    }
+  }
+
+  /** A write to the journal failed (a full disk): recording stops, once, saying why; the proxy goes on. */
+  #stop(e: unknown): void {
+    if (this.#stopped) return
+    this.#stopped = new ReltapeError('RECORDING_STOPPED', { journal: this.#o.writer.paths.journal, reason: systemReason(e), recorded: this.#recorded }, { cause: e })
+    this.#o.warn(`${this.#stopped.message} [${this.#stopped.code}]`)
+  }
+
+  /**
+   * `--redact`: exchanges journaled before a token was known to be one (the login answer that hands it out) may hold
+   * it. They are redacted in the journal now, before it reaches the session file; until then the journal is a
+   * private file (0600), like the session. Returns the lines rewritten.
+   */
+  async redactJournal(): Promise<number> {
+    if (!this.#o.redact || !this.#learnedLate) return 0
+    const secrets = this.#secrets
+    this.#o.writer.flush()
+    return rewriteJournal(this.#o.writer.paths.journal, (line) => {
+      if (!line.startsWith('{"t":"exchange"') || !secrets.mayAppearIn(line)) return null
+      const { exchange } = JSON.parse(line) as { exchange: Exchange }
+      return exchangeLine(JSON.stringify(redactExchange(exchange, secrets)))
+    })
   }
 
   /** Waits until every exchange that has its response is written. */
@@ -342,17 +436,11 @@ export class Capture {
   /** Records what still waits for a response as aborted (the proxy is stopping), then drains. */
   async abandon(reason: string): Promise<void> {
     for (const [id, entry] of this.#pending) {
-      const req = entry.request
-      if (!req || entry.verdict === undefined) continue
       this.#pending.delete(id)
-      const seq = entry.seq ?? this.#o.writer.nextSeq()
       const error: ExchangeError = { code: 'CLIENT_ABORTED', message: reason }
-      this.#track(this.#build(seq, req, req.body.buffer, null, error, performance.now() - req.timingEvents.startTimestamp))
+      this.#track(this.#build(entry.seq ?? this.#o.writer.nextSeq(), entry, null, error, performance.now() - entry.req.timingEvents.startTimestamp))
     }
-    this.sweep()
-    if (this.#sweepTimer) clearTimeout(this.#sweepTimer)
     if (this.#watchdog) clearInterval(this.#watchdog)
-    this.#pending.clear()
     await this.drain()
   }
 }

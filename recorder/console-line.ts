@@ -48,11 +48,19 @@ function pathOf(url: string): string {
   }
 }
 
-/** `#12 POST /public/api/v1/chats/history  OK  identity-1  38ms  2.1 KB` */
-export function consoleLine(e: Exchange, tokens: readonly string[]): string {
+/**
+ * `#12 POST /public/api/v1/chats/history  OK  identity-1  38ms  2.1 KB`. `secrets` masks tokens in the path: the
+ * tokens themselves (each as it is), or a function that masks every form of them (see Secrets in redact.ts).
+ */
+export function consoleLine(e: Exchange, secrets: readonly string[] | ((text: string) => string)): string {
   const outcome = outcomeOf(e)
-  const path = maskSecrets(pathOf(e.request.url), tokens)
+  const path = typeof secrets === 'function' ? secrets(pathOf(e.request.url)) : maskSecrets(pathOf(e.request.url), secrets)
   const who = e.request.auth?.identity ?? '-'
   const size = formatSize(sizeOf(e.response?.body))
   return `#${e.seq} ${e.request.method} ${path}  ${outcome.text}  ${who}  ${Math.round(e.durationMs)}ms  ${size}`
+}
+
+/** The line of an exchange that was answered but not recorded (recording stopped): says so, with the reason's code. */
+export function unrecordedLine(line: string, code: string): string {
+  return `${line.replace(/^#\d+ /, '#- ')}  NOT RECORDED (recording stopped: ${code})`
 }

@@ -46,3 +46,9 @@ export function upstreamError(nodeCode: string, host: string, detail?: string): 
   const text = detail?.trim().split('\n')[0]?.slice(0, 300)
   return { code, message: `${EXPLAIN[code] ?? 'failed'}: ${host}: ${nodeCode}${text ? ` (${text})` : ''}` }
 }
+
+/** A system error as messages name it: `ENOSPC (no space left on device)`; other errors by their message. */
+export function systemReason(e: unknown): string {
+  const err = e as NodeJS.ErrnoException
+  return err.code ? `${err.code} (${err.message.replace(/^[A-Z]+:\s*/, '').split(',')[0]})` : err.message
+}

@@ -9,7 +9,8 @@ import { loadOrCreateCA, type CertificateAuthority } from '../store/ca.js'
 import { SessionStore, type SessionWriter } from '../store/store.js'
 import { Capture, type CaptureStats } from './capture.js'
 import { TrafficFilter } from './filter.js'
-import { startProxy, trackClientSockets } from './proxy.js'
+import { systemReason } from './errors.js'
+import { startProxy, trackClientSockets, type ClientCloser } from './proxy.js'
 import { reuseTrustContexts } from './tls-trust.js'
 import { trustedByProcess } from './process-trust.js'
 import { resolveRecorderOptions, type RecorderOptions, type ResolvedRecorderOptions } from './options.js'
@@ -46,9 +47,14 @@ export type Recorder = {
   /** Exchanges the session held when recording started (it is continued). */
   exchangesAtStart: number
   stats(): CaptureStats
+  /** Why recording stopped while the proxy went on (RECORDING_STOPPED: a journal that could not be written), or null. */
+  recordingError(): ReltapeError | null
   /** Resolves once nothing is in flight (or after `timeoutMs`, default 5 s): every answered exchange is journaled. */
   settle(timeoutMs?: number): Promise<void>
-  /** Finishes in-flight exchanges (up to `graceMs`, default 5 s), writes the session, releases the lock. */
+  /**
+   * Finishes in-flight exchanges (up to `graceMs`, default 5 s), writes the session, releases the lock. A session
+   * file that cannot be written is SESSION_WRITE_FAILED, with the lock released and the journal kept.
+   */
   stop(graceMs?: number): Promise<RecorderSummary>
 }
 
@@ -68,7 +74,7 @@ async function openSession(store: SessionStore, o: ResolvedRecorderOptions): Pro
     return await store.open(o.session, { recording: { tool: o.tool, mode: o.mode, upstream: o.upstream }, warn: o.warn })
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code === 'ENOTDIR') throw new SessionDirError(store.dir, e as Error)
+    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code === 'ENOTDIR' || code === 'ENOSPC' || code === 'EDQUOT') throw new SessionDirError(store.dir, e as Error)
     throw e
   }
 }
@@ -89,27 +95,42 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
   // CAs the process already trusts (NODE_EXTRA_CA_CERTS) need no per-connection trust list at all.
   const extraCAs = trustedByProcess(upstreamCAs) ? [] : upstreamCAs
   const untrust = extraCAs.length && !o.insecureUpstream && o.reuseTlsContexts ? reuseTrustContexts(extraCAs) : () => {}
-  let server: Mockttp
-  try {
-    server = await startProxy({ mode: o.mode, upstream, port: o.port, host, ca, upstreamCAs: extraCAs, insecureUpstream: o.insecureUpstream, maxBody })
-  } catch (e) {
-    untrust()
-    await writer.close()
-    // Nothing was recorded: a session made just now is not left behind as an empty file.
-    if (!existed) for (const f of [writer.paths.file, writer.paths.journal]) rmSync(f, { force: true })
-    throw e
-  }
+  let closeClient: ClientCloser = () => false
   const capture = new Capture({
     writer,
     filter,
     maxBody,
     redact: o.redact,
+    upstream,
     warn: o.warn,
     upstreamTimeoutMs: o.upstreamTimeoutMs,
-    closeClient: trackClientSockets(server),
+    closeClient: (port) => closeClient(port),
     ...(o.onExchange ? { onExchange: o.onExchange } : {}),
   })
-  await server.on('request', capture.onRequest)
+  let server: Mockttp
+  try {
+    server = await startProxy({
+      mode: o.mode,
+      upstream,
+      port: o.port,
+      host,
+      ca,
+      upstreamCAs: extraCAs,
+      insecureUpstream: o.insecureUpstream,
+      maxBody,
+      route: capture.route,
+      beforeResponse: capture.beforeResponse,
+    })
+  } catch (e) {
+    untrust()
+    await capture.abandon('the proxy did not start')
+    await writer.close()
+    // Nothing was recorded: a session made just now is not left behind as an empty file.
+    if (!existed) for (const f of [writer.paths.file, writer.paths.journal]) rmSync(f, { force: true })
+    throw e
+  }
+  closeClient = trackClientSockets(server)
+  // Requests reach capture through the proxy's `route` (as they start), not through the `request` event.
   await server.on('response', capture.onResponse)
   await server.on('abort', capture.onAbort)
   const toldHosts = new Set<string>()
@@ -143,7 +164,20 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
       await new Promise((r) => setImmediate(r))
       await capture.abandon('the recorder stopped before the upstream answered')
       untrust()
-      await writer.close()
+      const { file, journal } = writer.paths
+      try {
+        await capture.redactJournal()
+      } catch (e) {
+        // Folding now would put a token in the session file: the journal stays, and the lock is let go.
+        writer.lock.release()
+        throw new ReltapeError('SESSION_WRITE_FAILED', { file, journal, reason: `tokens learned late could not be redacted from the journal first (${systemReason(e)}); it still holds them` }, { cause: e })
+      }
+      try {
+        await writer.close()
+      } catch (e) {
+        if (e instanceof ReltapeError || (e as NodeJS.ErrnoException).code === undefined) throw e
+        throw new ReltapeError('SESSION_WRITE_FAILED', { file, journal, reason: systemReason(e) }, { cause: e })
+      }
       const s = capture.stats()
       return { ...s, sessionName: name, sessionFile: writer.paths.file, exchanges: writer.exchangeCount }
     })())
@@ -160,6 +194,7 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
     filter: filter.describe(),
     exchangesAtStart,
     stats: () => capture.stats(),
+    recordingError: () => capture.recordingError,
     async settle(timeoutMs = 5000) {
       const until = Date.now() + timeoutMs
       // The events of an answered exchange come a tick or two after the client has its response.

@@ -55,8 +55,11 @@ export type RecorderOptions = {
   upstreamTimeoutMs?: number
   /** The tool string stored in the session. @default 'reltape' */
   tool?: string
-  /** Each recorded exchange, with its screen line. @default none */
-  onExchange?: (exchange: Exchange, line: string) => void
+  /**
+   * Each exchange, with its screen line, as it is journaled. `recorded` is false for one answered after recording
+   * stopped (RECORDING_STOPPED: a journal that could not be written); its line says so. @default none
+   */
+  onExchange?: (exchange: Exchange, line: string, recorded: boolean) => void
   /** Notices for the screen (a client that does not trust the CA, garbage on the port, …). @default console.error */
   log?: (message: string) => void
   /** Problems that do not stop recording. @default `log` */
@@ -86,7 +89,7 @@ export type ResolvedRecorderOptions = Readonly<{
   maxBody: number
   upstreamTimeoutMs: number
   tool: string
-  onExchange: ((exchange: Exchange, line: string) => void) | null
+  onExchange: ((exchange: Exchange, line: string, recorded: boolean) => void) | null
   log: (message: string) => void
   warn: (message: string) => void
 }>

@@ -1,9 +1,12 @@
 /**
  * The mockttp server: forward proxy (HTTP, and HTTPS through CONNECT with certificates from reltape's CA)
- * or reverse proxy in front of one upstream. Capture hangs on its events, never on its request path.
+ * or reverse proxy in front of one upstream. Capture sees each request as it starts (`route`) and, for the requests
+ * it records, each response before mockttp sends it on (`beforeResponse`, which mockttp awaits): that is where an
+ * exchange is journaled, so that no client is answered with an exchange that is not on disk. Requests it says are
+ * not to be held (skipped traffic, event streams) pass through a second rule, streamed as they come.
  */
 import { Server as NetServer, type Socket } from 'node:net'
-import { getLocal, type Mockttp } from 'mockttp'
+import { getLocal, matchers, requestSteps, type Mockttp, type OngoingRequest, type RequestRuleData } from 'mockttp'
 import { listenError } from '../model/errors.js'
 import type { CertificateAuthority } from '../store/ca.js'
 
@@ -21,6 +24,28 @@ export type ProxyOptions = {
   insecureUpstream: boolean
   /** mockttp's body limit for events: larger bodies still pass whole to the client, but arrive empty in events. */
   maxBody: number
+  /**
+   * Sees every request as it starts (before its body); true sends it through the rule whose responses are held for
+   * `beforeResponse`, false through the one that streams them. Without it, one rule passes everything through.
+   */
+  route?: (request: OngoingRequest) => boolean
+  /** Called with each upstream response of a routed request, whole, before the client gets any of it. */
+  beforeResponse?: (response: requestSteps.PassThroughResponse) => Promise<requestSteps.CallbackResponseResult | void>
+}
+
+/** The requests `route` holds for `beforeResponse`. It runs as a request starts, once per request. */
+class RoutedMatcher extends matchers.CallbackMatcher {
+  constructor(readonly route: (request: OngoingRequest) => boolean) {
+    super(() => false)
+  }
+
+  override async matches(request: OngoingRequest): Promise<boolean> {
+    return this.route(request)
+  }
+
+  override explain(): string {
+    return 'that reltape records, with the response held until it is journaled'
+  }
 }
 
 export { PortInUseError } from '../model/errors.js'
@@ -91,14 +116,23 @@ export async function startProxy(o: ProxyOptions): Promise<Mockttp> {
   }
   await startOnHost(server, o.port, o.host)
   try {
-    if (o.mode === 'reverse' && o.upstream) {
-      await server.forAnyRequest().thenForwardTo(o.upstream, passThrough)
-      await server.forAnyWebSocket().thenForwardTo(o.upstream, passThrough)
-    } else {
-      await server.forAnyRequest().thenPassThrough(passThrough)
-      // WebSockets are passed on, not recorded: without a rule mockttp would refuse them and break the app.
-      await server.forAnyWebSocket().thenPassThrough(passThrough)
-    }
+    const reverse = o.mode === 'reverse' && o.upstream ? new URL(o.upstream) : null
+    if (o.route) {
+      // Rules built by hand: the builder's own callback matcher waits for the whole body. Reverse mode is what
+      // thenForwardTo does, on these steps.
+      const forward = reverse ? { transformRequest: { setProtocol: reverse.protocol === 'https:' ? ('https' as const) : ('http' as const), replaceHost: { targetHost: reverse.host } } } : {}
+      const held: RequestRuleData = {
+        priority: 2,
+        matchers: [new RoutedMatcher(o.route)],
+        steps: [new requestSteps.PassThroughStep({ ...passThrough, ...forward, ...(o.beforeResponse ? { beforeResponse: o.beforeResponse } : {}) })],
+      }
+      const streamed: RequestRuleData = { priority: 1, matchers: [new matchers.WildcardMatcher()], steps: [new requestSteps.PassThroughStep({ ...passThrough, ...forward })] }
+      await server.addRequestRules(held, streamed)
+    } else if (reverse) await server.forAnyRequest().thenForwardTo(o.upstream!, passThrough)
+    else await server.forAnyRequest().thenPassThrough(passThrough)
+    // WebSockets are passed on, not recorded: without a rule mockttp would refuse them and break the app.
+    if (reverse) await server.forAnyWebSocket().thenForwardTo(o.upstream!, passThrough)
+    else await server.forAnyWebSocket().thenPassThrough(passThrough)
   } catch (e) {
     await server.stop()
     throw e

@@ -4,12 +4,18 @@
  * (a proxy under load finishes several exchanges per turn, and each syscall costs more than its bytes), so the
  * cost of an append does not depend on the session's size. What is written survives a SIGKILL: the kernel
  * holds it. `flush()` writes at once; the journal also flushes when the process exits.
+ *
+ * A write that fails (a full disk) is cut back to the journal's last whole line and ends its writing: `flush()`
+ * throws the error for the lines it could not write, and so does every later append, so that nobody takes a line
+ * for written that is not.
  */
-import { closeSync, fsyncSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, ftruncateSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { basename, dirname, join } from 'node:path'
 import { ByteWindow } from './byte-window.js'
 import { ReltapeError } from '../model/errors.js'
 import { parseExchange, type Exchange, type Identity } from '../model/session.js'
-import { createPrivateFile } from './private-file.js'
+import { createPrivateFile, syncDir } from './private-file.js'
 
 export type JournalEntry = { t: 'exchange'; exchange: Exchange } | { t: 'identity'; identity: Identity }
 
@@ -41,6 +47,7 @@ export class JournalWriter {
   #pending: string[] = []
   #scheduled: NodeJS.Immediate | null = null
   #size = 0
+  #failure: Error | null = null
 
   /** Creates the journal: it must not exist (the writer folds an old one first), and a link there is refused. */
   constructor(readonly file: string) {
@@ -48,7 +55,7 @@ export class JournalWriter {
     if (!exitHook) {
       exitHook = true
       process.once('exit', () => {
-        for (const j of unflushed) j.flush()
+        for (const j of unflushed) j.#flushQuietly()
       })
     }
   }
@@ -65,14 +72,15 @@ export class JournalWriter {
   /** Appends an entry already serialised (one line of JSON, no newline); written before the next turn. */
   appendLine(line: string): void {
     if (this.#fd === null) throw new Error(`journal ${this.file} is closed`)
+    if (this.#failure) throw this.#failure
     this.#pending.push(line)
     if (this.#scheduled === null) {
-      this.#scheduled = setImmediate(() => this.flush())
+      this.#scheduled = setImmediate(() => this.#flushQuietly())
       unflushed.add(this)
     }
   }
 
-  /** Writes the pending lines now, in one write. */
+  /** Writes the pending lines now, in one write; throws the write's error when they could not be written. */
   flush(): void {
     if (this.#scheduled !== null) clearImmediate(this.#scheduled)
     this.#scheduled = null
@@ -81,8 +89,27 @@ export class JournalWriter {
     const bytes = Buffer.from(this.#pending.join('\n') + '\n')
     this.#pending = []
     let at = 0
-    while (at < bytes.length) at += writeSync(this.#fd, bytes, at)
+    try {
+      while (at < bytes.length) at += writeSync(this.#fd, bytes, at)
+    } catch (e) {
+      this.#failure = e as Error
+      try {
+        if (at > 0) ftruncateSync(this.#fd, this.#size)
+      } catch {
+        // A partial last line is skipped by every reader anyway (see scanJournal).
+      }
+      throw e
+    }
     this.#size += bytes.length
+  }
+
+  /** A flush nobody waits on (the end of a turn, the process's exit): a failure is kept for the next append or flush. */
+  #flushQuietly(): void {
+    try {
+      this.flush()
+    } catch {
+      // kept in #failure
+    }
   }
 
   /** Writes the pending lines and waits until the journal is on the disk itself (fsync), not only in the kernel. */
@@ -92,9 +119,78 @@ export class JournalWriter {
   }
 
   close(): void {
-    this.flush()
-    if (this.#fd !== null) closeSync(this.#fd)
-    this.#fd = null
+    try {
+      this.flush()
+    } finally {
+      if (this.#fd !== null) closeSync(this.#fd)
+      this.#fd = null
+    }
+  }
+}
+
+/**
+ * Rewrites a journal a line at a time: `transform` gives a line's new text, or null to keep the line as it is. The
+ * result goes to a private temporary file beside the journal, synced, then renamed over it: a crash leaves the old
+ * journal or the new one, never a mix. Nothing may append to the journal meanwhile. Returns how many lines changed.
+ */
+export async function rewriteJournal(file: string, transform: (line: string) => string | null): Promise<number> {
+  const w = await ByteWindow.open(file)
+  if (!w) return 0
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  let fd: number
+  try {
+    fd = createPrivateFile(tmp)
+  } catch (e) {
+    await w.close()
+    throw e
+  }
+  let changed = 0
+  let renamed = false
+  try {
+    const held: Buffer[] = []
+    let heldBytes = 0
+    const writeHeld = () => {
+      const bytes = Buffer.concat(held)
+      held.length = 0
+      heldBytes = 0
+      let at = 0
+      while (at < bytes.length) at += writeSync(fd, bytes, at)
+    }
+    const put = (bytes: Buffer) => {
+      held.push(bytes)
+      heldBytes += bytes.length
+      if (heldBytes >= 1 << 20) writeHeld()
+    }
+    let pos = 0
+    for (;;) {
+      const nl = w.buf.indexOf(0x0a, pos)
+      if (nl < 0 || nl >= w.end) {
+        if (!(await w.more(pos))) break
+        pos = 0
+        continue
+      }
+      const next = nl > pos ? transform(w.buf.toString('utf8', pos, nl)) : null
+      if (next === null) put(Buffer.from(w.buf.subarray(pos, nl + 1)))
+      else {
+        changed++
+        put(Buffer.from(`${next}\n`))
+      }
+      pos = nl + 1
+    }
+    // Bytes after the last newline (a line cut short by a crash) stay as they were.
+    if (w.end > pos) put(Buffer.from(w.buf.subarray(pos, w.end)))
+    writeHeld()
+    fsyncSync(fd)
+    closeSync(fd)
+    fd = -1
+    renameSync(tmp, file)
+    renamed = true
+    syncDir(dirname(file))
+    return changed
+  } finally {
+    if (fd >= 0) closeSync(fd)
+    await w.close()
+    if (!renamed) rmSync(tmp, { force: true })
   }
 }
 

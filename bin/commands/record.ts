@@ -46,6 +46,9 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
   const dir = stringOption(values, 'dir')
   const session = stringOption(values, 'session')
   const host = stringOption(values, 'host') ?? DEFAULT_HOST
+  // Listening for SIGINT / SIGTERM starts before the proxy listens: a stop asked for while it starts waits until it
+  // has started, then stops it cleanly (the session written, the lock released), instead of the signal killing it.
+  const stopped = untilStopped()
   muteMockttpLogs()
   // The recorder checks its own options (the upstream URL, the CA files, their contradictions): a bad one is
   // OPTION_INVALID naming the flag, which exits 2 like any usage error.
@@ -87,7 +90,7 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
     browser = launchChromium({ proxyUrl: rec.mode === 'forward' ? rec.url : null, spkiFingerprint: rec.ca.spkiFingerprint, ...(positionals[0] ? { url: positionals[0] } : {}) })
     console.log(`Chromium started (fresh profile ${browser.profileDir}); its traffic goes through the proxy.`)
   }
-  const signal = await untilStopped()
+  const signal = await stopped
   clearInterval(skippedTimer)
   console.log(`\n${signal}: finishing in-flight exchanges… (Ctrl-C again quits at once; the journal keeps what was recorded)`)
   const force = () => process.exit(130)
@@ -96,6 +99,11 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
   await browser?.close()
   const summary = await rec.stop()
   for (const line of summaryLines(summary, signal)) console.log(line)
+  const stoppedBy = rec.recordingError()
+  if (stoppedBy) {
+    console.error(`reltape: ${summary.notRecorded} exchange(s) were answered but not recorded: ${stoppedBy.message} [${stoppedBy.code}]`)
+    return stoppedBy.exit
+  }
   return 0
 }
 
