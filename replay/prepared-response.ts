@@ -115,6 +115,9 @@ export function prepareResponse(e: Exchange, requestJson: unknown, echoPaths: re
     if (err instanceof RangeError && res.body.kind === 'json') throw tooDeepToWrite(where, e.seq, 'response.body.json')
     throw err
   }
+  // A body the recorder cut at --max-body is served as far as it was kept, and says so: a client must not take it
+  // for the whole answer.
+  if (res.body.truncated) headers['x-reltape-truncated'] = `recorded ${res.body.kind === 'empty' ? 0 : res.body.size} bytes; the recorder kept the first ${body.length}`
   return {
     status: res.status,
     statusText: res.statusText,

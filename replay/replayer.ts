@@ -147,6 +147,7 @@ export class Replayer {
     else if (allowed && r.specificOrigin && headers['access-control-allow-origin'] !== origin)
       headers = { ...headers, 'access-control-allow-origin': origin! }
     const body = r.echo ? echoedBody(r, json, this.rules.echoPaths) : r.body
+    if (r.truncated) this.#log?.(`WARN #${rec.seq} ${rec.method} ${rec.path}: its response body was cut by the recorder; served as recorded (${r.headers['x-reltape-truncated']})`)
     return {
       status: r.status,
       statusText: r.statusText,
