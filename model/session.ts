@@ -29,6 +29,11 @@ export type MultipartBody = { kind: 'multipart'; parts: MultipartPart[]; content
 export type Body = (EmptyBody | JsonBody | TextBody | BytesBody | MultipartBody) & {
   /** Set when the body was larger than the recorder's limit: `size` is the real size, the content is cut. */
   truncated?: boolean
+  /**
+   * Set when the source (an imported HAR) declared a body but did not hold it: `size` is the declared size and no
+   * content is stored (a `bytes` body with no bytes). Nothing is invented in its place.
+   */
+  omitted?: boolean
 }
 
 export type AuthVia = 'cookie' | 'authorization'
@@ -196,6 +201,7 @@ function checkBody(c: Checker, value: Json, path: string): Body {
   const b = c.object(value, path)
   const kind = c.oneOf(b.kind, `${path}.kind`, BODY_KINDS)
   if (b.truncated !== undefined && typeof b.truncated !== 'boolean') c.fail(`${path}.truncated`, 'expected a boolean')
+  if (b.omitted !== undefined && typeof b.omitted !== 'boolean') c.fail(`${path}.omitted`, 'expected a boolean')
   if (kind === 'empty') return b as Body
   c.string(b.contentType, `${path}.contentType`)
   c.integer(b.size, `${path}.size`)

@@ -35,7 +35,8 @@ export const replayCommand: Command = {
     'keep-misses': { type: 'string', valueName: 'N', description: 'misses kept with details in the state, the latest ones; older ones are counted (default 1000)' },
   },
   details: `
-SESSION is a name in the sessions directory or a path to a session file.
+SESSION is a name in the sessions directory, a path to a session file, or a HAR (.har, or a Playwright
+.zip) read in memory as \`reltape import\` reads it (API traffic only; nothing is written).
 Each request is logged on one line: HIT (which recording) or MISS (why, and the nearest recording).
 A miss answers 404 with {"OK": false, "Error": {"Code": "ReplayMiss", ...}} and the header x-reltape: miss.
 POST /__reltape/reset rewinds every queue; GET /__reltape/state lists used and unused recordings, the latest
