@@ -10,9 +10,10 @@ import { capture } from './capture.js'
 import { recording } from './recording.js'
 import { replay } from './replay.js'
 import { scale } from './scale.js'
+import { sizes } from './sizes.js'
 import { viewer } from './viewer.js'
 
-const scenarios: Scenario[] = [recording, capture, replay, scale, viewer]
+const scenarios: Scenario[] = [recording, capture, replay, scale, viewer, sizes]
 
 const { values } = parseArgs({
   options: {

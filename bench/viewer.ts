@@ -20,13 +20,13 @@ import { benchHome } from './lib/tls.js'
 import { type DeepSelector, timeHashChange, watchFirstPaint } from './lib/page-timing.js'
 
 const SESSION = 'bench-viewer'
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 /** Where the measured elements live: inside these components' shadow roots. */
-const ROW: DeepSelector = { through: ['reltape-app', 'session-view', 'exchange-list'], select: '[data-testid=exchange-row]' }
+export const ROW: DeepSelector = { through: ['reltape-app', 'session-view', 'exchange-list'], select: '[data-testid=exchange-row]' }
 const ENVELOPE = ['reltape-app', 'session-view', 'exchange-view', 'envelope-view']
 const RELS_OBJECT: DeepSelector = { through: [...ENVELOPE, 'rels-panel'], select: '[data-testid=rels-object]' }
 const RESULT_TREE: DeepSelector = { through: ENVELOPE, select: '[data-testid=result-tree]' }
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
 /** Writes the session: `total` send/support exchanges, the one at `relsSeq` answered by a 500-object Rels envelope. */
 async function writeSession(dir: string, total: number, relsSeq: number): Promise<void> {
@@ -44,7 +44,7 @@ async function writeSession(dir: string, total: number, relsSeq: number): Promis
 }
 
 /** The built UI, copied to `into`: a rebuild of dist/ui during the run (vite empties it first) cannot break a page load. */
-async function privateUi(ctx: ScenarioContext, into: string): Promise<string> {
+export async function privateUi(ctx: ScenarioContext, into: string): Promise<string> {
   const dist = fileURLToPath(new URL('../dist/ui/', import.meta.url))
   if (!existsSync(`${dist}index.html`)) {
     ctx.log('  the viewer UI is not built (dist/ui): running npm run build:ui …')
@@ -85,8 +85,10 @@ export const viewer: Scenario = {
       const v = await startNodeChild('viewer', { dir, uiDir })
       children.push(v.child)
       const viewerStartMs = performance.now() - t0
-      const base = String(v.ready.url).replace(/\/$/, '')
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+      // The link startViewer hands out may carry the API's token in its query (`/?token=…`): deep links go after it.
+      const link = new URL(String(v.ready.url))
+      const base = link.origin
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 
       // In the page (lib/page-timing.ts), and from this process through the driver, for comparison with earlier runs.
       const firstRows: number[] = []
@@ -111,7 +113,7 @@ export const viewer: Scenario = {
         })
         const painted = await watchFirstPaint(page, ROW)
         const a = performance.now()
-        await page.goto(`${base}/#/sessions/${SESSION}`)
+        await page.goto(`${link.origin}${link.pathname}${link.search}#/sessions/${SESSION}`)
         await page.locator('[data-testid=exchange-row]').first().waitFor({ state: 'visible', timeout: 60_000 })
         firstRowsDriver.push(performance.now() - a)
         firstRows.push(await painted.paintedAt())

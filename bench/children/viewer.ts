@@ -5,7 +5,8 @@ import { childConfig, fail, ready } from './protocol.js'
 const config = childConfig<{ dir: string; uiDir?: string }>()
 try {
   const viewer = await startViewer({ dir: config.dir, port: 0, ...(config.uiDir ? { uiDir: config.uiDir } : {}) })
-  ready({ url: viewer.url }, { rss: () => ({ rss: process.memoryUsage().rss }) })
+  // `url` is the link to open (with `?token=…` when the API asks for one); `token` goes in an Authorization header.
+  ready({ url: viewer.url, token: (viewer as { token?: string | null }).token ?? null }, { rss: () => ({ rss: process.memoryUsage().rss }) })
 } catch (e) {
   fail(e)
 }
