@@ -61,9 +61,9 @@ export const ERRORS = {
   SESSION_EXISTS: spec({
     exit: 1,
     status: 409,
-    description: '`reltape import` was to create a session that already exists; nothing was written',
-    message: (p: { session: string; dir: string }) =>
-      `a session ${quote(p.session)} already exists in ${p.dir}; import into a new one with --session NAME (nothing was written)`,
+    description: '`reltape import` (or `verify --save`) was to create a session that already exists; nothing was written',
+    message: (p: { session: string; dir: string; instead?: string }) =>
+      `a session ${quote(p.session)} already exists in ${p.dir}; ${p.instead ?? 'import into a new one with --session NAME'} (nothing was written)`,
   }),
   JOURNAL_INVALID: spec({
     exit: 1,
@@ -151,6 +151,12 @@ export const ERRORS = {
     description: 'the exchange has no response body (a transport failure)',
     message: (p: { session: string; seq: number; why: string }) => `exchange ${p.seq} of ${quote(p.session)} has no response (${p.why})`,
   }),
+  ENTITY_NOT_FOUND: spec({
+    exit: 1,
+    status: 404,
+    description: 'no call of the session carries or refers to that entity (`Type#Id`)',
+    message: (p: { session: string; entity: string }) => `no call of session ${quote(p.session)} carries or refers to ${p.entity}`,
+  }),
   HOST_NOT_ALLOWED: spec({
     exit: 1,
     status: 421,
@@ -186,6 +192,13 @@ export const ERRORS = {
     description: "replay failed while answering (a bug); the envelope's `Error.Code` is `ReplayError`",
     message: (p: { method: string; url: string; reason: string }) => `reltape replay failed on ${p.method} ${p.url}: ${p.reason}`,
   }),
+  REPLAY_UPSTREAM_FAILED: spec({
+    exit: 1,
+    status: 502,
+    description: "`replay --record-missing` forwarded a request no recording answers, and the upstream gave no answer (down, TLS, timeout); nothing was recorded; the envelope's `Error.Code` is `ReplayUpstreamFailed`",
+    message: (p: { method: string; path: string; upstream: string; code: string; reason: string }) =>
+      `no recording answers ${p.method} ${p.path}, and the upstream ${p.upstream} did not answer it (${p.code}: ${p.reason}); nothing was recorded`,
+  }),
   REPLAY_HOST_NOT_ALLOWED: spec({
     exit: 1,
     status: 421,
@@ -193,6 +206,20 @@ export const ERRORS = {
     message: (p: { bound: string; host: string }) =>
       `replay answers only requests for localhost, 127.0.0.1, [::1], ${p.bound} or a host the session recorded, not Host ${quote(p.host)} ` +
       '(a guard against DNS rebinding); a client using replay as its HTTP proxy (absolute URLs) is not affected',
+  }),
+  TOKEN_REQUIRED: spec({
+    exit: 2,
+    status: 400,
+    description: '`reltape verify` needs a live token it does not have (a session recorded with `--redact` stores `<identity-N>`); give it with `--token ALIAS=TOKEN`; nothing was sent',
+    message: (p: { session: string; missing: readonly { alias: string; seq: number }[] }) =>
+      `session ${quote(p.session)} holds no usable token for ${p.missing.map((m) => `${m.alias} (first used by #${m.seq})`).join(', ')}: ` +
+      `it was recorded with --redact, so its tokens are stored as <identity-N>; give each one with --token ALIAS=TOKEN (nothing was sent)`,
+  }),
+  VERIFY_NOT_CONFIRMED: spec({
+    exit: 2,
+    status: 400,
+    description: '`reltape verify` was not confirmed (declined, or standard input is not a terminal and there was no `--yes`); nothing was sent',
+    message: (p: { why: string }) => `not sending anything: ${p.why}`,
   }),
   DEMO_FAILED: spec({
     exit: 1,
@@ -294,6 +321,7 @@ const REASONS: Readonly<Record<number, string>> = {
   421: 'Misdirected Request',
   422: 'Unprocessable Entity',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
 }
 
 /** The reason phrase of the statuses reltape answers with (`Error` for others). */

@@ -1,6 +1,7 @@
 /**
  * The replay server as a fastify app, built in a function so that tests can `inject()` and the caller
- * decides where it listens. It never contacts any upstream: every answer comes from the session.
+ * decides where it listens. It never contacts any upstream (every answer comes from the session) unless it is
+ * given a MissRecorder (`record-missing`), which forwards what the session lacks.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
@@ -8,6 +9,7 @@ import { ERRORS, errorMessage } from '../model/errors.js'
 import type { Session } from '../model/session.js'
 import { HostGuard } from './browser-guard.js'
 import { resolveRules, type ReplayRules, type ResolvedRules } from './options.js'
+import type { MissRecorder } from './record-missing.js'
 import { Replayer, type Answer } from './replayer.js'
 import { splitTarget } from './request-shape.js'
 import { indexSession, memorySource, type RecordingSource, type SessionIndex } from './session-index.js'
@@ -18,6 +20,9 @@ export type ReplayApp = { app: FastifyInstance; replayer: Replayer; index: Sessi
 export function bodyLimitFor(index: SessionIndex): number {
   return index.largestRequest * 2 + 64 * 1024
 }
+
+/** `record-missing` reads bodies up to this (a new request may be larger than any recorded), as the recorder's 50 MB. */
+const RECORD_MISSING_BODY_LIMIT = 64 * 1024 * 1024
 
 function originOf(req: FastifyRequest): string | undefined {
   const o = req.headers.origin
@@ -56,6 +61,8 @@ function deliver(reply: FastifyReply, a: Answer): FastifyReply | Promise<Fastify
 export type ReplayAppOptions = {
   /** The address it binds: besides loopback names and the session's recorded hosts, the one Host name answered. @default '127.0.0.1' */
   host?: string
+  /** `record-missing`: forwards what no recording answers and records it. @default null (never contacts an upstream) */
+  filler?: MissRecorder | null
 }
 
 /** The 421 a request for a Host replay does not answer gets (see browser-guard.ts), as an envelope like a miss. */
@@ -81,8 +88,10 @@ export async function buildReplayApp(
   const source = 'rows' in session ? session : memorySource(session)
   const index = await indexSession(source, resolved)
   for (const w of index.warnings) resolved.log?.(`WARN ${w}`)
-  const replayer = new Replayer(index, resolved)
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: bodyLimitFor(index), return503OnClosing: false })
+  const filler = options.filler ?? null
+  const replayer = new Replayer(index, resolved, filler)
+  const bodyLimit = filler ? Math.max(bodyLimitFor(index), RECORD_MISSING_BODY_LIMIT) : bodyLimitFor(index)
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit, return503OnClosing: false })
 
   // Before anything else, the control routes included: a page rebound to 127.0.0.1 reads nothing.
   const bound = options.host ?? '127.0.0.1'
@@ -100,7 +109,7 @@ export async function buildReplayApp(
 
   // Every body arrives as raw bytes (JSON too): matching needs the exact bytes and parses JSON itself.
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: bodyLimitFor(index) }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body))
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -137,7 +146,9 @@ export async function buildReplayApp(
 
   // Not async: a JSON request is answered in the turn it arrived in, without a promise per request.
   app.all('/*', (req, reply) => {
-    const answer = replayer.answer({ method: req.method, url: req.url, headers: req.headers, body: req.body as Buffer | undefined })
+    const live = { method: req.method, url: req.url, headers: req.headers, body: req.body as Buffer | undefined }
+    // Only a request that may be forwarded needs its headers as received.
+    const answer = replayer.answer(filler ? { ...live, rawHeaders: req.raw.rawHeaders, httpVersion: req.raw.httpVersion } : live)
     return answer instanceof Promise ? answer.then((a) => deliver(reply, a)) : deliver(reply, answer)
   })
 

@@ -1,8 +1,16 @@
-/** Where a replay's session comes from: a Session object, a name in the sessions directory, a file path, or a HAR. Read only. */
+/**
+ * Where a replay's session comes from: a Session object, a name in the sessions directory, a file path, or a HAR.
+ * Read only, except in `record-missing` mode, which opens a session on disk for writing too.
+ */
+import { dirname } from 'node:path'
 import { parseSession, type Session } from '../model/session.js'
 import { importHarToMemory } from '../store/har-import.js'
 import { sessionsDir } from '../store/paths.js'
-import { SessionStore } from '../store/store.js'
+import { SessionReader, SessionStore } from '../store/store.js'
+import { CaFileError, ownCaPem, readCaFiles, UpstreamClient } from '../store/upstream-client.js'
+import { toolName } from '../store/version.js'
+import { ReplayOptionError, type ResolvedRules } from './options.js'
+import { MissRecorder } from './record-missing.js'
 import { memorySource, readerSource, type RecordingSource } from './session-index.js'
 
 /**
@@ -18,4 +26,35 @@ export async function loadReplaySession(session: Session | string, dir?: string)
   if (/\.(har|zip)$/i.test(session)) return { source: memorySource((await importHarToMemory(session)).session), where: session }
   const reader = await new SessionStore(sessionsDir(dir)).reader(session)
   return { source: readerSource(reader), where: reader.paths.file }
+}
+
+/**
+ * `record-missing`: the session on disk, opened for writing (its lock taken, a journal left by a crash folded in)
+ * and read as replay reads it; the upstream client trusts what the rules say. Nothing is opened when an option is
+ * wrong (a CA file that cannot be read, a session that is not on disk).
+ */
+export async function openForRecordMissing(session: Session | string, dir: string | undefined, rules: ResolvedRules): Promise<{ source: RecordingSource; where: string; filler: MissRecorder }> {
+  if (typeof session !== 'string' || /\.(har|zip)$/i.test(session))
+    throw new ReplayOptionError('mode', 'mode "record-missing" records into a session on disk: give its name or its .json file, not a Session object or a HAR')
+  let caPems: string[]
+  try {
+    caPems = await readCaFiles(rules.upstreamCaFiles)
+  } catch (e) {
+    throw e instanceof CaFileError ? new ReplayOptionError('upstreamCaFiles', e.message) : e
+  }
+  const own = !rules.insecureUpstream && rules.trustOwnCA ? await ownCaPem(rules.home) : null
+  if (own) caPems.push(own)
+  const paths = new SessionStore(sessionsDir(dir)).existing(session)
+  const writer = await new SessionStore(dirname(paths.file)).open(paths.name, {
+    recording: { tool: toolName, mode: 'reverse', upstream: rules.upstream },
+    warn: (m) => rules.log?.(`WARN ${m}`),
+  })
+  try {
+    const reader = await SessionReader.open(paths)
+    const client = new UpstreamClient({ caPems, insecure: rules.insecureUpstream })
+    return { source: readerSource(reader), where: reader.paths.file, filler: new MissRecorder(writer, client, rules.upstream!) }
+  } catch (e) {
+    await writer.close()
+    throw e
+  }
 }

@@ -1,6 +1,8 @@
 /** Replay's options: one typed object, defaults resolved once, validated, frozen. */
 import { ReltapeError } from '../model/errors.js'
+import { reltapeHome } from '../store/paths.js'
 import { DEFAULT_KEY_FIELDS } from '../store/request-key.js'
+import { upstreamOrigin } from '../store/upstream-client.js'
 import { parseFieldPath, type FieldPath, type MatchRules } from '../model/match.js'
 
 /** The rules a replay server applies (everything except where the session comes from and where it listens). */
@@ -44,7 +46,30 @@ export type ReplayRules = {
   keepMisses?: number
   /** Called with one line per request and for warnings. @default no logging */
   log?: (line: string) => void
+  /**
+   * `replay` answers from the session only and never contacts any upstream. `record-missing` fills the session's
+   * gaps: a request no recording answers (or, with `strict`, one whose recordings ran out) is forwarded to
+   * `upstream`, answered live and appended to the session through the store (its lock held while replay runs), so
+   * that the next replay answers it offline. It needs a session on disk.
+   * @default 'replay'
+   */
+  mode?: ReplayMode
+  /** `record-missing`: the live API's origin (`https://api.example`, no path) that misses are forwarded to. @default null */
+  upstream?: string | null
+  /** `record-missing`: PEM files of extra CAs to trust upstream, besides the system's. @default [] */
+  upstreamCaFiles?: readonly string[]
+  /** `record-missing`: turn upstream TLS verification off (contradicts `upstreamCaFiles`). @default false */
+  insecureUpstream?: boolean
+  /** `record-missing`: trust reltape's own CA upstream too, when `home` has one. @default true */
+  trustOwnCA?: boolean
+  /** reltape's home, where its CA is. @default $RELTAPE_HOME, else ~/.reltape */
+  home?: string
 }
+
+/** Whether replay may contact an upstream: never (`replay`), or for what the session lacks (`record-missing`). */
+export type ReplayMode = 'replay' | 'record-missing'
+
+export const REPLAY_MODES: readonly ReplayMode[] = Object.freeze(['replay', 'record-missing'])
 
 /** The rules after defaults and validation. */
 export type ResolvedRules = Readonly<{
@@ -58,6 +83,13 @@ export type ResolvedRules = Readonly<{
   allowOrigins: readonly string[]
   keepMisses: number
   log: ((line: string) => void) | null
+  mode: ReplayMode
+  /** The upstream origin in `record-missing` mode, else null. */
+  upstream: string | null
+  upstreamCaFiles: readonly string[]
+  insecureUpstream: boolean
+  trustOwnCA: boolean
+  home: string
 }>
 
 /** A bad option value: OPTION_INVALID (exit 2), naming the option and the CLI's flag for it. */
@@ -81,6 +113,10 @@ const FLAGS: Partial<Record<keyof ReplayRules, string>> = {
   latency: '--latency',
   allowOrigins: '--allow-origin',
   keepMisses: '--keep-misses',
+  mode: '--record-missing',
+  upstream: '--upstream',
+  upstreamCaFiles: '--upstream-ca',
+  insecureUpstream: '--insecure-upstream',
 }
 
 const DEFAULT_FIELDS = DEFAULT_KEY_FIELDS
@@ -113,6 +149,22 @@ function origins(list: readonly string[]): string[] {
 
 export const DEFAULT_KEEP_MISSES = 1000
 
+/** The upstream options, checked together: only `record-missing` contacts an upstream, and it needs one. */
+function upstreamRules(rules: ReplayRules): Pick<ResolvedRules, 'mode' | 'upstream' | 'upstreamCaFiles' | 'insecureUpstream'> {
+  const mode = rules.mode ?? 'replay'
+  if (!REPLAY_MODES.includes(mode)) throw new ReplayOptionError('mode', `must be ${REPLAY_MODES.map((m) => JSON.stringify(m)).join(' or ')}, not ${JSON.stringify(mode)}`)
+  const upstreamCaFiles = Object.freeze([...(rules.upstreamCaFiles ?? [])])
+  const insecureUpstream = rules.insecureUpstream ?? false
+  if (mode === 'replay') {
+    const given = rules.upstream ? 'upstream' : upstreamCaFiles.length ? 'upstreamCaFiles' : insecureUpstream ? 'insecureUpstream' : null
+    if (given) throw new ReplayOptionError(given, 'is used only by mode "record-missing" (--record-missing): plain replay never contacts an upstream')
+    return { mode, upstream: null, upstreamCaFiles, insecureUpstream }
+  }
+  if (!rules.upstream) throw new ReplayOptionError('upstream', 'mode "record-missing" needs the upstream to forward misses to (--upstream URL)')
+  if (insecureUpstream && upstreamCaFiles.length) throw new ReplayOptionError('upstreamCaFiles', 'contradicts insecureUpstream (--insecure-upstream): give one or the other')
+  return { mode, upstream: upstreamOrigin(rules.upstream, (p) => new ReplayOptionError('upstream', p)), upstreamCaFiles, insecureUpstream }
+}
+
 export function resolveRules(rules: ReplayRules = {}): ResolvedRules {
   const latency = rules.latency ?? 'none'
   if (latency !== 'recorded' && latency !== 'none')
@@ -138,6 +190,9 @@ export function resolveRules(rules: ReplayRules = {}): ResolvedRules {
     allowOrigins: allowOrigins.includes('*') ? Object.freeze(['*']) : allowOrigins,
     keepMisses,
     log: rules.log ?? null,
+    ...upstreamRules(rules),
+    trustOwnCA: rules.trustOwnCA ?? true,
+    home: rules.home ?? reltapeHome(),
   })
 }
 
@@ -146,9 +201,12 @@ export function describeRules(r: ResolvedRules): string[] {
   return [
     `ignore fields: ${r.ignoreFields.join(', ') || '(none)'}`,
     `echo fields: ${r.echoFields.join(', ') || '(none)'}`,
-    `when a request's recordings run out: ${r.strict ? 'miss (--strict)' : 'answer its last recording again'}`,
+    `when a request's recordings run out: ${r.strict ? (r.mode === 'record-missing' ? 'forward it and record the answer (--strict)' : 'miss (--strict)') : 'answer its last recording again'}`,
     `identity in the key: ${r.match.matchIdentity ? 'yes' : 'no'}; host in the key: ${r.match.matchHost ? 'yes' : 'no'}`,
     `latency: ${r.latency === 'recorded' ? 'as recorded' : 'none'}`,
+    ...(r.mode === 'record-missing'
+      ? [`misses: forwarded to ${r.upstream}, answered live and recorded into the session (--record-missing)${r.insecureUpstream ? '; its TLS certificate is NOT verified' : ''}`]
+      : []),
     `pages allowed to read answers (CORS): ${r.allowOrigins.includes('*') ? 'any origin (--allow-origin *)' : ['the recorded origins', 'loopback', ...r.allowOrigins].join(', ')}`,
   ]
 }

@@ -2,16 +2,20 @@
  * The replay decisions, apart from HTTP plumbing: which recording answers a live request (queues per key,
  * in recorded order), preflights, misses with the nearest recording, and the state (used, unused, misses).
  */
-import { ERRORS, reasonPhrase } from '../model/errors.js'
+import { ERRORS, errorMessage, reasonPhrase } from '../model/errors.js'
 import { describeDifference, differences, distance, type Difference, type RequestShape } from '../model/match.js'
 import { OriginPolicy } from './browser-guard.js'
 import type { ResolvedRules } from './options.js'
 import { echoedBody, type OutgoingHeaders } from './prepared-response.js'
+import type { MissRecorder } from './record-missing.js'
 import { identityResolver, liveShape, splitTarget, type LiveRequest } from './request-shape.js'
 import type { Recording, SessionIndex } from './session-index.js'
 
-/** Why a request was not answered from a recording. */
-export type MissReason = 'no-match' | 'exhausted' | 'too-large' | 'no-cors' | 'bad-request'
+/**
+ * Why a request was not answered from a recording. `upstream-failed`: `record-missing` forwarded it and the upstream
+ * gave no answer (answered 502 `ReplayUpstreamFailed`, nothing recorded).
+ */
+export type MissReason = 'no-match' | 'exhausted' | 'too-large' | 'no-cors' | 'bad-request' | 'upstream-failed'
 
 /** A request replay could not answer: kept in the state, listed by the test helper, answered as a 404 envelope. */
 export type ReplayMiss = {
@@ -48,8 +52,11 @@ export type MissCounts = {
   limit: number
 }
 
-/** What `GET /__reltape/state` answers: `misses` lists the latest misses (all of them until there are `limit`). */
-export type ReplayState = { used: number[]; unused: number[]; misses: ReplayMiss[]; missCounts: MissCounts }
+/**
+ * What `GET /__reltape/state` answers: `misses` lists the latest misses (all of them until there are `limit`);
+ * `recorded`, the exchanges `record-missing` added to the session since replay started (a reset keeps them).
+ */
+export type ReplayState = { used: number[]; unused: number[]; misses: ReplayMiss[]; missCounts: MissCounts; recorded: number[] }
 
 export type UnusedRecording = { seq: number; method: string; path: string }
 
@@ -89,14 +96,19 @@ export class Replayer {
   readonly #identityOf: (token: string | null) => string | null
   readonly #log: ((line: string) => void) | null
   readonly #origins: OriginPolicy
+  readonly #filler: MissRecorder | null
+  readonly #recorded: number[] = []
 
+  /** `filler`: in `record-missing` mode, what forwards a miss upstream and records it; null never contacts one. */
   constructor(
     readonly index: SessionIndex,
     readonly rules: ResolvedRules,
+    filler: MissRecorder | null = null,
   ) {
     this.#identityOf = identityResolver(index.head)
     this.#log = rules.log
     this.#origins = new OriginPolicy(index, rules)
+    this.#filler = filler
   }
 
   /** Whether a page on `origin` may read this answer; undefined without an Origin (not a cross-origin browser call). */
@@ -118,10 +130,10 @@ export class Replayer {
     return judged instanceof Promise ? judged.then(({ shape, json }) => this.#answerShape(shape, json, live, origin)) : this.#answerShape(judged.shape, judged.json, live, origin)
   }
 
-  #answerShape(shape: RequestShape, json: unknown, live: LiveRequest, origin: string | undefined): Answer {
+  #answerShape(shape: RequestShape, json: unknown, live: LiveRequest, origin: string | undefined): Answer | Promise<Answer> {
     const key = this.index.keyOf(shape)
     const queue = this.index.queues.get(key)
-    if (!queue) return this.#miss(shape, live, 'no-match', origin)
+    if (!queue) return this.#filler ? this.#fill(shape, key, json, live, origin) : this.#miss(shape, live, 'no-match', origin)
     const pos = this.#positions.get(key) ?? 0
     let rec: Recording
     if (pos < queue.length) {
@@ -129,13 +141,35 @@ export class Replayer {
       this.#positions.set(key, pos + 1)
       this.#log?.(`HIT  ${shape.method} ${shape.path} → #${rec.seq} (${pos + 1}/${queue.length})`)
     } else if (this.rules.strict) {
-      return this.#miss(shape, live, 'exhausted', origin, queue)
+      return this.#filler ? this.#fill(shape, key, json, live, origin) : this.#miss(shape, live, 'exhausted', origin, queue)
     } else {
       rec = queue[queue.length - 1]!
       this.#positions.set(key, pos + 1)
       this.#log?.(`HIT  ${shape.method} ${shape.path} → #${rec.seq} (again: ${ordinal(pos + 1)} request, ${queue.length} recorded)`)
     }
     this.#used.add(rec.seq)
+    return this.#serve(rec, json, origin)
+  }
+
+  /**
+   * `record-missing`: the request goes upstream; its live exchange, once journaled, joins the end of its key's queue
+   * (used up, as served) and is served as any recording is, so the client gets what the next replay will give.
+   */
+  async #fill(shape: RequestShape, key: string, json: unknown, live: LiveRequest, origin: string | undefined): Promise<Answer> {
+    const filler = this.#filler!
+    const { exchange, error } = await filler.fill(live)
+    if (!exchange) {
+      const message = errorMessage('REPLAY_UPSTREAM_FAILED', { method: shape.method, path: shape.path, upstream: filler.upstream, code: error.code, reason: error.message })
+      return this.missAnswer({ method: shape.method, path: shape.path, reason: 'upstream-failed', message, nearest: null }, origin)
+    }
+    const rec = this.index.add(exchange, key)
+    this.#positions.set(key, this.index.queues.get(key)!.length)
+    if (shape.method === 'OPTIONS') this.#preflightPositions.set(rec.path, this.index.preflights.get(rec.path)!.length)
+    this.#used.add(rec.seq)
+    this.#recorded.push(rec.seq)
+    // A new key on the path: the nearest recording is looked for among it too from now on.
+    this.#candidates.clear()
+    this.#log?.(`LIVE ${shape.method} ${shape.path} → ${filler.upstream}: ${exchange.response?.status ?? '?'}, recorded as #${rec.seq}`)
     return this.#serve(rec, json, origin)
   }
 
@@ -160,8 +194,14 @@ export class Replayer {
     }
   }
 
-  #preflight(live: LiveRequest, origin: string | undefined): Answer {
-    const path = splitTarget(live.url).path
+  #preflight(live: LiveRequest, origin: string | undefined): Answer | Promise<Answer> {
+    const target = splitTarget(live.url)
+    const path = target.path
+    // `record-missing`: a preflight never recorded for its path is a gap like any other.
+    if (this.#filler && !this.index.preflights.has(path)) {
+      const shape: RequestShape = { method: 'OPTIONS', path, query: [], host: '', identity: null, body: { kind: 'empty' } }
+      return this.#fill(shape, this.index.keyOf(shape), undefined, live, origin)
+    }
     // The number of preflights depends on the browser's cache, so they never run out: the last one repeats.
     const recorded = this.index.preflights.get(path)
     if (recorded) {
@@ -255,18 +295,19 @@ export class Replayer {
     if (this.misses.length > this.rules.keepMisses) this.misses.shift()
     const short = miss.reason === 'no-match' && miss.nearest ? `nearest #${miss.nearest.seq} differs in ${miss.nearest.differs.join(', ') || 'nothing the key shows'}` : miss.message
     this.#log?.(`MISS ${miss.method} ${miss.path}: ${short}`)
+    const failed = miss.reason === 'upstream-failed'
     const body = Buffer.from(
       JSON.stringify({
         OK: false,
         Error: {
-          Code: 'ReplayMiss',
+          Code: failed ? 'ReplayUpstreamFailed' : 'ReplayMiss',
           Message: miss.message,
           Nearest: miss.nearest && { Seq: miss.nearest.seq, Method: miss.nearest.method, Path: miss.nearest.path, Differs: miss.nearest.differs },
         },
         Result: null,
       }),
     )
-    const headers: OutgoingHeaders = { 'content-type': 'application/json; charset=utf-8', 'x-reltape': 'miss' }
+    const headers: OutgoingHeaders = { 'content-type': 'application/json; charset=utf-8', 'x-reltape': failed ? 'upstream-failed' : 'miss' }
     // Let a browser page on another origin (an allowed one) read why its call missed.
     if (origin !== undefined && this.#originAllowed(origin, miss.method, miss.path)) {
       headers['access-control-allow-origin'] = origin
@@ -274,7 +315,7 @@ export class Replayer {
       headers['access-control-expose-headers'] = 'x-reltape'
       headers.vary = 'Origin'
     }
-    const status = ERRORS.REPLAY_MISS.status
+    const status = failed ? ERRORS.REPLAY_UPSTREAM_FAILED.status : ERRORS.REPLAY_MISS.status
     return { status, statusText: reasonPhrase(status), headers, body, recording: null, miss, delayMs: 0 }
   }
 
@@ -303,6 +344,11 @@ export class Replayer {
     this.#log?.('RESET every queue rewound')
   }
 
+  /** The seqs `record-missing` added to the session since replay started. */
+  recorded(): number[] {
+    return [...this.#recorded]
+  }
+
   unused(): UnusedRecording[] {
     return this.index.recordings.filter((r) => !this.#used.has(r.seq)).map((r) => ({ seq: r.seq, method: r.method, path: r.path }))
   }
@@ -314,6 +360,6 @@ export class Replayer {
 
   state(): ReplayState {
     const used = [...this.#used].sort((a, b) => a - b)
-    return { used, unused: this.unused().map((u) => u.seq), misses: [...this.misses], missCounts: this.missCounts() }
+    return { used, unused: this.unused().map((u) => u.seq), misses: [...this.misses], missCounts: this.missCounts(), recorded: [...this.#recorded] }
   }
 }

@@ -29,6 +29,10 @@ export type LiveRequest = {
   url: string
   headers: Readonly<Record<string, string | string[] | undefined>>
   body: Buffer | undefined
+  /** The headers as received (flat name, value, … in wire order and case): what `record-missing` forwards and stores. */
+  rawHeaders?: readonly string[]
+  /** @default '1.1' */
+  httpVersion?: string
 }
 
 /** The token of a live request, from `Authorization: Client …` or the session cookie. */

@@ -65,7 +65,7 @@ export class Recording {
   }
 
   get exchange(): Exchange {
-    return this.#index.source.exchangeSync(this.seq)
+    return this.#index.exchangeOf(this.seq)
   }
 
   /** The recorded request's shape (to explain a miss); null when its body needs asynchronous parsing. */
@@ -162,6 +162,34 @@ export class SessionIndex {
 
   get head(): SessionHead {
     return this.source.head
+  }
+
+  /** Exchanges recorded while replay runs (`record-missing`): kept here, as the reader knows only what was there. */
+  readonly #added = new Map<number, Exchange>()
+
+  exchangeOf(seq: number): Exchange {
+    return this.#added.get(seq) ?? this.source.exchangeSync(seq)
+  }
+
+  /**
+   * Adds an exchange recorded while replay runs under `key` (the live request's key): it joins the end of its queue,
+   * the path's recordings and, for an OPTIONS, the path's preflights, as it will when the session is next loaded.
+   */
+  add(exchange: Exchange, key: string): Recording {
+    this.#added.set(exchange.seq, exchange)
+    const row = rowOf(exchange, FROM_FILE, 0, 0)
+    const s = row.summary
+    const method = s.method.toUpperCase()
+    const recording = new Recording(s.seq, method, pathOf(s.host, s.path), key, s.durationMs, row.flags, this)
+    this.recordings.push(recording)
+    push(this.queues, key, recording)
+    push(this.byPath, recording.path, recording)
+    if (method === 'OPTIONS') push(this.preflights, recording.path, recording)
+    this.largestRequest = Math.max(this.largestRequest, s.requestSize)
+    if (s.host) this.recordedHosts.add(hostName(s.host))
+    // The path's CORS headers are looked up again: this recording may be the first to have them.
+    this.#cors.delete(recording.path)
+    return recording
   }
 
   /** The key digest of a request under this index's rules. */

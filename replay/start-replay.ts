@@ -11,8 +11,9 @@ import type { AddressInfo } from 'node:net'
 import { listenError } from '../model/errors.js'
 import type { Session, SessionHead } from '../model/session.js'
 import { buildReplayApp } from './app.js'
-import { loadReplaySession } from './load-session.js'
+import { loadReplaySession, openForRecordMissing } from './load-session.js'
 import { describeRules, resolveRules, type ReplayRules, type ResolvedRules } from './options.js'
+import type { MissRecorder } from './record-missing.js'
 import type { MissCounts, ReplayMiss, ReplayState, UnusedRecording } from './replayer.js'
 
 export type ReplayOptions = ReplayRules & {
@@ -39,6 +40,8 @@ export type ReplayHandle = {
   missCounts(): MissCounts
   /** Recordings never served. */
   unused(): UnusedRecording[]
+  /** The seqs `record-missing` added to the session in this run (empty in `replay` mode). */
+  recorded(): number[]
   /** What `GET /__reltape/state` answers. */
   state(): ReplayState
   /** Rewinds every queue, forgets what was used and missed. */
@@ -52,20 +55,39 @@ export type ReplayHandle = {
   /** Distinct keys served. */
   readonly keys: number
   describeRules(): string[]
+  /** Stops listening; in `record-missing` mode, then writes what was recorded into the session and releases its lock. */
   close(): Promise<void>
 }
 
-/** Loads the session, builds the app and listens. Never contacts any upstream. */
+/**
+ * Loads the session, builds the app and listens. In the default `replay` mode it never contacts any upstream; in
+ * `record-missing` mode it holds the session's lock until `close()` and forwards what the session lacks.
+ */
 export async function startReplay(options: ReplayOptions): Promise<ReplayHandle> {
   const rules = resolveRules(options)
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 0
-  const { source: recordings, where: source } = await loadReplaySession(options.session, options.dir)
-  const { app, replayer, index } = await buildReplayApp(recordings, rules, { host })
+  let filler: MissRecorder | null = null
+  let loaded
+  if (rules.mode === 'record-missing') {
+    const opened = await openForRecordMissing(options.session, options.dir, rules)
+    filler = opened.filler
+    loaded = opened
+  } else loaded = await loadReplaySession(options.session, options.dir)
+  const { source: recordings, where: source } = loaded
+  let built
+  try {
+    built = await buildReplayApp(recordings, rules, { host, filler })
+  } catch (e) {
+    await filler?.close()
+    throw e
+  }
+  const { app, replayer, index } = built
   try {
     await app.listen({ port, host })
   } catch (e) {
     await app.close()
+    await filler?.close()
     // PORT_IN_USE when the port is taken, LISTEN_FAILED otherwise: the same codes as every reltape server.
     throw listenError(host, port, e as NodeJS.ErrnoException)
   }
@@ -76,6 +98,7 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
     misses: replayer.misses,
     missCounts: () => replayer.missCounts(),
     unused: () => replayer.unused(),
+    recorded: () => replayer.recorded(),
     state: () => replayer.state(),
     reset: () => replayer.reset(),
     session: recordings.head,
@@ -84,6 +107,12 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
     rules,
     keys: index.queues.size,
     describeRules: () => describeRules(rules),
-    close: () => app.close(),
+    close: async () => {
+      try {
+        await app.close()
+      } finally {
+        await filler?.close()
+      }
+    },
   }
 }

@@ -15,6 +15,8 @@ export const BODY_LIMIT = 64 * 1024 * 1024
 export type SandboxAppOptions = {
   /** The world the app serves; default a fresh one. */
   state?: SandboxState
+  /** A fresh world with its data drifted (see SANDBOX_DRIFT); ignored when `state` is given. @default false */
+  drift?: boolean
   /** TLS key and certificate; without them the app speaks plain HTTP (enough for `inject()`). */
   https?: { key: string; cert: string }
   log?: (line: string) => void
@@ -22,7 +24,7 @@ export type SandboxAppOptions = {
 
 /** Builds the API app (not listening). */
 export function buildSandboxApp(options: SandboxAppOptions = {}): FastifyInstance {
-  const state = options.state ?? new SandboxState()
+  const state = options.state ?? new SandboxState({ drift: options.drift ?? false })
   const log = options.log ?? (() => {})
   // An HTTPS fastify instance has other server generics than the default; callers only need the common surface.
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, ...(options.https ? { https: options.https } : {}) }) as unknown as FastifyInstance

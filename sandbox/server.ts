@@ -23,6 +23,12 @@ export type SandboxOptions = {
   home?: string
   /** Receives one line per API call; default: silent. */
   log?: (line: string) => void
+  /**
+   * Serve drifted data: the customer renamed and their ticket closed (SANDBOX_DRIFT), with the same tokens and every
+   * other answer the same, so that a session recorded from a plain sandbox drifts in exactly those places.
+   * @default false
+   */
+  drift?: boolean
 }
 
 export type Sandbox = {
@@ -52,7 +58,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const tls = await issueServerCertificate(ca, ['localhost', '127.0.0.1'])
   // Serve the chain (leaf, then CA): Chromium's --ignore-certificate-errors-spki-list only matches keys the server presents.
   const https = { key: tls.key, cert: tls.cert.trimEnd() + '\n' + ca.cert }
-  const api = buildSandboxApp({ https, ...(options.log ? { log: options.log } : {}) })
+  const api = buildSandboxApp({ https, drift: options.drift ?? false, ...(options.log ? { log: options.log } : {}) })
   try {
     await api.listen({ port: requestedPort, host })
   } catch (e) {

@@ -60,6 +60,21 @@ const TEXT_FILE = Buffer.from(
   'utf8',
 )
 
+/**
+ * What the sandbox's drift switch changes, and nothing else: the customer was renamed and their open ticket is now
+ * closed. Tokens, ids and every other answer stay as they were, so a session recorded before drifts exactly there.
+ */
+export const SANDBOX_DRIFT = Object.freeze({
+  clientId: CUSTOMER_CLIENT_ID,
+  before: Object.freeze({ Name: 'Ivan Petrov', TotalOpenTickets: 1 }),
+  after: Object.freeze({ Name: 'Ivan Petrov-Vodkin', TotalOpenTickets: 0 }),
+})
+
+export type SandboxStateOptions = {
+  /** Start with the data changed as SANDBOX_DRIFT says. @default false */
+  drift?: boolean
+}
+
 export class SandboxState {
   readonly clients = new Map<number, ClientRecord>()
   readonly users = new Map<number, UserRecord>()
@@ -70,7 +85,7 @@ export class SandboxState {
   private nextFileNumber = 1
   private noticeSent = false
 
-  constructor() {
+  constructor(options: SandboxStateOptions = {}) {
     // The customer's manager is User 1, whose ClientId points back at the customer: a cycle for the viewer to show.
     this.clients.set(CUSTOMER_CLIENT_ID, {
       Id: CUSTOMER_CLIENT_ID, ProjectId: 1, CompanyId: 2, Type: 'crm', Name: 'Ivan Petrov', Online: true,
@@ -111,6 +126,7 @@ export class SandboxState {
         ContentType: 'text/plain; charset=utf-8', CreatedAt: 1_518_167_865_822,
       },
     })
+    if (options.drift) Object.assign(this.clients.get(SANDBOX_DRIFT.clientId)!, SANDBOX_DRIFT.after)
   }
 
   /** Adds a message from the caller; the customer's first message also opens a ticket (a system notice). */

@@ -13,6 +13,7 @@ export const commands: CommandEntry[] = [
   { name: 'import', load: async () => (await import('./import.js')).importCommand },
   { name: 'export', load: async () => (await import('./export.js')).exportCommand },
   { name: 'diff', load: async () => (await import('./diff.js')).diffCommand },
+  { name: 'verify', load: async () => (await import('./verify.js')).verifyCommand },
   { name: 'sandbox', load: async () => (await import('./sandbox.js')).sandboxCommand },
   { name: 'ca', load: async () => (await import('./ca.js')).caCommand },
 ]

@@ -33,6 +33,10 @@ export const replayCommand: Command = {
       description: 'a web origin whose pages may read answers (CORS), besides the recorded origins and loopback pages; * for any',
     },
     'keep-misses': { type: 'string', valueName: 'N', description: 'misses kept with details in the state, the latest ones; older ones are counted (default 1000)' },
+    'record-missing': { type: 'boolean', description: 'forward what no recording answers to --upstream, answer it live and record it into the session' },
+    upstream: { type: 'string', valueName: 'URL', description: 'with --record-missing: the live API origin misses go to, e.g. https://dev.example' },
+    'upstream-ca': { type: 'string', multiple: true, valueName: 'FILE', description: "with --record-missing: a PEM CA to trust upstream, besides the system's and reltape's own" },
+    'insecure-upstream': { type: 'boolean', description: "with --record-missing: don't verify the upstream's TLS certificate" },
   },
   details: `
 SESSION is a name in the sessions directory, a path to a session file, or a HAR (.har, or a Playwright
@@ -43,10 +47,15 @@ POST /__reltape/reset rewinds every queue; GET /__reltape/state lists used and u
 misses and how many there were (missCounts).
 Browsers: pages on the recorded origins, on loopback and on --allow-origin get CORS headers; others do not, so a
 page open elsewhere cannot read recorded answers. A Host other than loopback, --host or a recorded host gets 421.
+--record-missing fills the session's gaps: a request no recording answers (with --strict, also one whose
+recordings ran out) goes to --upstream, is answered live and appended to the session (logged LIVE), so the next
+replay answers it offline. The session's lock is held until replay stops; an upstream that does not answer gets
+502 ReplayUpstreamFailed and nothing is recorded. Without --record-missing, replay never contacts any upstream.
 
 Examples:
   reltape replay checkout-flow
-  reltape replay ./sessions/checkout-flow.json --port 0 --strict --ignore-field LocalId --ignore-field Meta.Timestamp`,
+  reltape replay ./sessions/checkout-flow.json --port 0 --strict --ignore-field LocalId --ignore-field Meta.Timestamp
+  reltape replay checkout-flow --record-missing --upstream https://dev.example`,
   async run({ values, positionals }) {
     const latency = stringOption(values, 'latency') ?? 'none'
     if (latency !== 'recorded' && latency !== 'none') throw new UsageError(`--latency takes "recorded" or "none", not ${JSON.stringify(latency)}`)
@@ -65,6 +74,10 @@ Examples:
       latency,
       allowOrigins: listOption(values, 'allow-origin'),
       keepMisses: intOption(values, 'keep-misses', 1000, 0, 10_000_000),
+      mode: values['record-missing'] === true ? 'record-missing' : 'replay',
+      upstream: stringOption(values, 'upstream') ?? null,
+      upstreamCaFiles: listOption(values, 'upstream-ca'),
+      insecureUpstream: values['insecure-upstream'] === true,
       log: (line) => console.log(line),
     })
     // Listen for Ctrl-C before the banner: a script that reads the banner and stops us at once gets a clean stop.
@@ -72,12 +85,14 @@ Examples:
     const exchanges = replay.exchanges
     console.log(`reltape replay listening on ${replay.url}`)
     console.log(`session: ${replay.source}`)
-    console.log(`serving ${exchanges} exchange(s) under ${replay.keys} distinct key(s); never contacts any upstream`)
+    const filling = replay.rules.mode === 'record-missing'
+    console.log(`serving ${exchanges} exchange(s) under ${replay.keys} distinct key(s); ${filling ? `records what is missing from ${replay.rules.upstream}` : 'never contacts any upstream'}`)
+    if (replay.rules.insecureUpstream) console.error('WARNING: --insecure-upstream: upstream TLS certificates are NOT verified')
     for (const rule of replay.describeRules()) console.log(`  ${rule}`)
     console.log('control: POST /__reltape/reset, GET /__reltape/state; Ctrl-C to stop')
     await stopped
     const unused = replay.unused()
-    console.log(`stopping: ${replay.missCounts().total} miss(es), ${unused.length} recording(s) never used`)
+    console.log(`stopping: ${replay.missCounts().total} miss(es), ${unused.length} recording(s) never used${filling ? `, ${replay.recorded().length} exchange(s) recorded` : ''}`)
     await replay.close()
     return 0
   },
