@@ -18,12 +18,12 @@ import type { Body, Exchange, ExchangeError, HeaderPair, RecordedRequest, Record
 import { exchangeLine, rewriteJournal } from '../store/journal.js'
 import type { SessionWriter } from '../store/store.js'
 import { headerValue } from '../model/headers.js'
-import { classifyBody, decodeBody } from './body.js'
+import { classifyBody, decodeBody } from '../store/body-decode.js'
 import { BodyTap, type WireBody } from './body-tap.js'
 import { consoleLine, unrecordedLine } from './console-line.js'
 import { passthroughErrorCode, systemReason, upstreamError } from './errors.js'
-import type { FilterInput, TrafficFilter } from './filter.js'
-import { redactExchange, Secrets } from './redact.js'
+import type { FilterInput, TrafficFilter } from '../store/traffic-filter.js'
+import { redactExchange, Secrets } from '../store/redact.js'
 
 export type CaptureOptions = {
   writer: SessionWriter

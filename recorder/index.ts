@@ -8,7 +8,7 @@ import { ReltapeError } from '../model/errors.js'
 import { loadOrCreateCA, type CertificateAuthority } from '../store/ca.js'
 import { SessionStore, type SessionWriter } from '../store/store.js'
 import { Capture, type CaptureStats } from './capture.js'
-import { TrafficFilter } from './filter.js'
+import { TrafficFilter } from '../store/traffic-filter.js'
 import { systemReason } from './errors.js'
 import { startProxy, trackClientSockets, type ClientCloser } from './proxy.js'
 import { reuseTrustContexts } from './tls-trust.js'
@@ -27,7 +27,7 @@ export {
   type RecorderOptions,
   type ResolvedRecorderOptions,
 } from './options.js'
-export { BROWSER_HOUSEKEEPING } from './filter.js'
+export { BROWSER_HOUSEKEEPING } from '../store/traffic-filter.js'
 export { outcomeOf, formatSize } from './console-line.js'
 
 export type RecorderSummary = CaptureStats & { sessionName: string; sessionFile: string; exchanges: number }

@@ -10,7 +10,7 @@ import type { Content as HarContent, Param as HarParam } from 'har-format'
 import type { HarBodyIn, ReltapeBodyFacts } from '../model/har.js'
 import { headerValue } from '../model/headers.js'
 import type { Body, HeaderPair, MultipartBody } from '../model/session.js'
-import { classifyBody, decodeBody } from '../recorder/body.js'
+import { classifyBody, decodeBody } from './body-decode.js'
 import { bodyBytes } from './body-bytes.js'
 
 /** What reading a body needs from the import: body files, and somewhere to put warnings. */

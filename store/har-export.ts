@@ -17,7 +17,7 @@ import { cookieValue, findToken, identityAlias, SESSION_COOKIE } from '../model/
 import { harHeaders, harQueryString, harRequestCookies, harResponseCookies, harTimings, httpVersionToHar, type ReltapeEntryFacts, type ReltapeLogFacts } from '../model/har.js'
 import { headerValue } from '../model/headers.js'
 import type { Exchange, SessionHead } from '../model/session.js'
-import { redactExchange, type Redactions } from '../recorder/redact.js'
+import { redactExchange, type Redactions } from './redact.js'
 import { contentOf, postDataOf, type BodyFile } from './har-body.js'
 import { createPrivateFile } from './private-file.js'
 import type { SessionReader } from './session-reader.js'

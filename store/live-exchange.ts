@@ -8,7 +8,7 @@ import { cookieValue, findToken, SESSION_COOKIE } from '../model/auth.js'
 import { headerValue } from '../model/headers.js'
 import type { Body, Exchange, HeaderPair, RecordedRequest, RecordedResponse } from '../model/session.js'
 // The recorder's body decoding, so that a live exchange stores its bodies exactly as a recorded one does.
-import { classifyBody, decodeBody } from '../recorder/body.js'
+import { classifyBody, decodeBody } from './body-decode.js'
 import type { UpstreamResult } from './upstream-client.js'
 
 /** Bodies over this are stored cut, as the recorder's default `--max-body`. */

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BROWSER_HOUSEKEEPING } from '../recorder/filter.js'
+import { BROWSER_HOUSEKEEPING } from '../store/traffic-filter.js'
 import { BrowserNotFoundError, launchChromium, type LaunchedBrowser } from '../recorder/launch.js'
 import { startSandbox, type Sandbox } from '../sandbox/index.js'
 import { startRecorderEnv, tempDir, until, type RecorderEnv } from './helpers/recorder-env.js'

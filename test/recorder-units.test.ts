@@ -2,11 +2,11 @@
 import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import type { Exchange } from '../model/session.js'
-import { classifyBody, decodeBody, parseMultipart } from '../recorder/body.js'
+import { classifyBody, decodeBody, parseMultipart } from '../store/body-decode.js'
 import { consoleLine } from '../recorder/console-line.js'
 import { exchangeErrorCode, passthroughErrorCode } from '../recorder/errors.js'
-import { TrafficFilter } from '../recorder/filter.js'
-import { redactExchange } from '../recorder/redact.js'
+import { TrafficFilter } from '../store/traffic-filter.js'
+import { redactExchange } from '../store/redact.js'
 
 const limits = { maxBody: 1024 * 1024 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Exchange, Session } from '../../model/session.js'
-import { redactExchange, Secrets } from '../../recorder/redact.js'
+import { redactExchange, Secrets } from '../../store/redact.js'
 import { readBody, startHttpUpstream, startRecorderEnv, type RecorderEnv, type Upstream } from '../helpers/recorder-env.js'
 
 /** A token in the shape of base64, with the characters a URL must escape: `/`, `+` and `=`. */
