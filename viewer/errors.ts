@@ -10,6 +10,7 @@ import { ERRORS, errorInfo, errorMessage, reasonPhrase, ReltapeError, type Error
 export type ViewerErrorCode =
   | 'EXCHANGE_NOT_FOUND'
   | 'BODY_NOT_FOUND'
+  | 'ENTITY_NOT_FOUND'
   | 'HOST_NOT_ALLOWED'
   | 'NOT_FOUND'
   | 'CONFIG_INVALID'

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { listenError } from '../model/errors.js'
+import type { EntityConfig } from '../model/entities.js'
 import type { RelsConfig } from '../model/rels.js'
 import { checkSessionName } from '../model/session.js'
 import { SessionNameError } from '../store/paths.js'
@@ -15,6 +16,7 @@ import { loadRelsConfig } from './config.js'
 import { checkedToken, newViewerToken, requireToken } from './auth.js'
 import { installErrorHandlers } from './errors.js'
 import { LiveHub } from './live.js'
+import { EntityCache, registerEntityRoutes } from './entities.js'
 import { registerSessionRoutes } from './routes-sessions.js'
 import { installSecurity } from './security.js'
 import { SessionCache } from './session-cache.js'
@@ -29,8 +31,11 @@ export type ViewerOptions = {
   host?: string
   /** The built UI (index.html and assets). Default: `dist/ui`, found from this file's place. */
   uiDir?: string
-  /** The Rels override table. Default: read from reltape.config.json (cwd, else the sessions dir's parent). */
-  config?: RelsConfig
+  /**
+   * The Rels override table, and optionally the `entities` table (API method → Result type). Default: read from
+   * reltape.config.json (cwd, else the sessions dir's parent).
+   */
+  config?: RelsConfig & EntityConfig
   /**
    * Parse the sessions in the background once listening (most recently updated last, so they stay cached)
    * and again when they change, so the first page of a big session is served from memory.
@@ -75,7 +80,9 @@ export async function buildViewerApp(options: ViewerOptions): Promise<FastifyIns
 async function buildViewer(options: ViewerOptions): Promise<ViewerApp> {
   const host = options.host ?? DEFAULT_HOST
   const token = options.auth === false ? null : options.token !== undefined ? checkedToken(options.token) : newViewerToken()
-  const config = { rels: { ...(options.config?.rels ?? (await loadRelsConfig(options.dir)).rels) } }
+  const loaded = options.config ? null : await loadRelsConfig(options.dir)
+  const config = { rels: { ...(options.config?.rels ?? loaded?.rels) } }
+  const entityConfig = { ...config, entities: { ...(options.config?.entities ?? loaded?.entities) } }
   const cache = new SessionCache(options.dir)
   const app = Fastify({ logger: false, forceCloseConnections: true })
   const live = new LiveHub(cache, (e) => app.log.error(e), options.heartbeatMs, options.warm)
@@ -87,6 +94,7 @@ async function buildViewer(options: ViewerOptions): Promise<ViewerApp> {
   await app.register(async (api) => {
     if (token !== null) requireToken(api, token)
     registerSessionRoutes(api, cache)
+    registerEntityRoutes(api, new EntityCache(cache, entityConfig))
 
     api.get('/api/config', async () => config)
 

@@ -12,6 +12,7 @@ export const commands: CommandEntry[] = [
   { name: 'sessions', load: async () => (await import('./sessions.js')).sessionsCommand },
   { name: 'import', load: async () => (await import('./import.js')).importCommand },
   { name: 'export', load: async () => (await import('./export.js')).exportCommand },
+  { name: 'find', load: async () => (await import('./find.js')).findCommand },
   { name: 'diff', load: async () => (await import('./diff.js')).diffCommand },
   { name: 'verify', load: async () => (await import('./verify.js')).verifyCommand },
   { name: 'sandbox', load: async () => (await import('./sandbox.js')).sandboxCommand },

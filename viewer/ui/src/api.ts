@@ -5,6 +5,7 @@
 import type { Exchange } from '../../../model/session.js'
 import type { ExchangePage, ExchangeSummary, SessionSummary } from '../../../model/summary.js'
 import type { RelsConfig } from '../../../model/rels.js'
+import type { EntityList, EntityTimeline } from '../../../model/entities.js'
 import { authHeaders, TOKEN_REQUIRED, tokenRefused, withToken } from './token.js'
 
 /** A session in the list; one that failed validation carries `invalid` and cannot be opened. */
@@ -53,6 +54,8 @@ export const urls = {
     withToken(`api/sessions/${enc(name)}/events${afterSeq === undefined ? '' : `?afterSeq=${afterSeq}`}`),
   events: () => withToken('api/events'),
   config: () => 'api/config',
+  entities: (name: string) => `api/sessions/${enc(name)}/entities`,
+  entity: (name: string, type: string, id: string) => `api/sessions/${enc(name)}/entities/${enc(type)}/${enc(id)}`,
 }
 
 /** The JSON of a GET that succeeded; a failure is an ApiError with the server's code. */
@@ -88,6 +91,8 @@ export const api = {
   exchanges: (name: string, offset: number, limit: number, signal?: AbortSignal) => getJson<ExchangePage>(urls.exchanges(name, offset, limit), signal),
   exchange: (name: string, seq: number, signal?: AbortSignal) => getJson<Exchange>(urls.exchange(name, seq), signal),
   config: (signal?: AbortSignal) => getJson<RelsConfig>(urls.config(), signal),
+  entities: (name: string, signal?: AbortSignal) => getJson<EntityList>(urls.entities(name), signal),
+  entity: (name: string, type: string, id: string, signal?: AbortSignal) => getJson<EntityTimeline>(urls.entity(name, type, id), signal),
 }
 
-export type { Exchange, ExchangeSummary }
+export type { Exchange, ExchangeSummary, EntityList, EntityTimeline }

@@ -1,5 +1,6 @@
 /**
- * Deep links live in the URL hash: `#/sessions/<name>/exchanges/<seq>/<tab>?q=<filter>`.
+ * Deep links live in the URL hash: `#/sessions/<name>/exchanges/<seq>/<tab>?q=<filter>`, a session's entities
+ * `#/sessions/<name>/entities` and one entity's timeline `#/sessions/<name>/entities/<Type>/<Id>`.
  * The hash keeps them working whatever path the server serves the UI from.
  */
 export const TABS = ['envelope', 'request', 'response', 'headers', 'raw'] as const
@@ -10,6 +11,8 @@ export type Route = {
   seq: number | null
   tab: Tab
   filter: string
+  /** The session's entity list (type and id null) or one entity's timeline; absent elsewhere. */
+  entities?: { type: string; id: string } | { type: null; id: null } | null
 }
 
 export function parseRoute(hash: string): Route {
@@ -21,6 +24,10 @@ export function parseRoute(hash: string): Route {
   const route: Route = { session: null, seq: null, tab: 'envelope', filter: params.get('q') ?? '' }
   if (parts[0] !== 'sessions' || parts[1] === undefined) return route
   route.session = parts[1]
+  if (parts[2] === 'entities') {
+    route.entities = parts[3] !== undefined && parts[4] !== undefined ? { type: parts[3], id: parts[4] } : { type: null, id: null }
+    return route
+  }
   if (parts[2] === 'exchanges' && parts[3] !== undefined && /^\d+$/.test(parts[3])) {
     route.seq = Number(parts[3])
     const tab = parts[4]
@@ -33,6 +40,12 @@ export function formatRoute(r: Partial<Route>): string {
   let out = '#/'
   if (r.session) {
     out += `sessions/${encodeURIComponent(r.session)}`
+    if (r.entities) {
+      out += '/entities'
+      if (r.entities.type !== null) out += `/${encodeURIComponent(r.entities.type)}/${encodeURIComponent(r.entities.id)}`
+      if (r.filter) out += `?q=${encodeURIComponent(r.filter)}`
+      return out
+    }
     if (r.seq !== null && r.seq !== undefined) {
       out += `/exchanges/${r.seq}`
       if (r.tab && r.tab !== 'envelope') out += `/${r.tab}`
@@ -51,6 +64,16 @@ function safeDecode(s: string): string {
 }
 
 /** Changes part of the route. `replace` keeps the history clean for things like typing in the filter box. */
+/** The link to an entity's timeline in a session (the current one by default). */
+export function entityHref(type: string, id: string | number, session = parseRoute(location.hash).session): string {
+  return formatRoute({ session, entities: { type, id: String(id) } })
+}
+
+/** The link to an exchange of a session. */
+export function exchangeHref(session: string, seq: number): string {
+  return formatRoute({ session, seq })
+}
+
 export function navigate(patch: Partial<Route>, replace = false): void {
   const next = { ...parseRoute(location.hash), ...patch }
   const hash = formatRoute(next)

@@ -2,6 +2,7 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import type { RelsIndex } from '../../../../model/rels.js'
 import { relKey } from '../../../../model/rels.js'
 import { selectEvent } from '../nodes.js'
+import { entityHref } from '../route.js'
 
 type Path = (string | number)[]
 /** Marks a step through a reference in a node path; it cannot clash with a JSON key. */
@@ -203,7 +204,7 @@ export class JsonTree extends LitElement {
     const open = this._isOpen(refPath, depth)
     return html`<button class="ref ${open ? 'open' : ''}" data-testid="ref-chip" data-ref=${k} aria-expanded=${open} @click=${() => this._toggle(refPath, depth)}>
       ${open ? '▾' : '▸'} ${this.index.label(r.type, r.object)}
-    </button>`
+    </button><a class="timeline" data-testid="chip-timeline" href=${entityHref(r.type, r.id)} title="this object across the session">timeline</a>`
   }
 
   private _refBody(field: string | null, value: unknown, path: Path, depth: number, ancestors: string[]): TemplateResult | typeof nothing {
@@ -231,6 +232,8 @@ export class JsonTree extends LitElement {
     .row:hover { background: var(--bg-alt); }
     .tog { all: unset; width: 14px; flex: none; color: var(--fg-muted); cursor: pointer; text-align: center; font-size: 10px; }
     .key { color: #8250df; cursor: default; }
+    .timeline { color: var(--accent); font: 11px var(--font-ui); margin-left: 6px; text-decoration: none; }
+    .timeline:hover { text-decoration: underline; }
     .key.index { color: var(--fg-muted); }
     .colon { color: var(--fg-muted); margin-right: 4px; }
     .brace { color: var(--fg-muted); }

@@ -3,6 +3,7 @@ import type { RelObject } from '../../../../model/envelope.js'
 import type { RelsIndex } from '../../../../model/rels.js'
 import { relKey } from '../../../../model/rels.js'
 import { type NodeRef, selectEvent, siteNode, sitePath } from '../nodes.js'
+import { entityHref } from '../route.js'
 import './json-tree.js'
 
 /** Objects of one type rendered at first; more on request. Keeps a 500-object Rels quick to open. */
@@ -141,6 +142,7 @@ export class RelsPanel extends LitElement {
       <div class="objhead">
         <button class="tog" @click=${() => this._toggle(k)} aria-expanded=${open}>${open ? '▾' : '▸'}</button>
         <button class="label" @click=${() => this.dispatchEvent(selectEvent({ node: { kind: 'rels', type, id: object.Id } }))}>${index.label(type, object)}</button>
+        <a class="timeline" data-testid="timeline-link" href=${entityHref(type, object.Id)} title="this object across the session: its versions and the calls that carried or referred to it">timeline</a>
         <span class="refcount" title="references to this object">${refs.length ? `← ${refs.length}` : 'unreferenced'}</span>
       </div>
       ${refs.length
@@ -169,6 +171,8 @@ export class RelsPanel extends LitElement {
     .objhead { display: flex; gap: 6px; align-items: baseline; }
     .label { all: unset; cursor: pointer; font-family: var(--font-mono); }
     .label:hover { color: var(--accent); }
+    .timeline { color: var(--accent); font-size: 11px; text-decoration: none; }
+    .timeline:hover { text-decoration: underline; }
     .refcount { color: var(--fg-muted); font-size: 11px; margin-left: auto; white-space: nowrap; }
     .refby { color: var(--fg-muted); font-size: 11px; padding-left: 20px; }
     .link { all: unset; cursor: pointer; color: var(--accent); font-family: var(--font-mono); margin-right: 8px; }

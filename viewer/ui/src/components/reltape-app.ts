@@ -7,6 +7,7 @@ import { type Route, parseRoute } from '../route.js'
 import { TOKEN_REFUSED_EVENT, TOKEN_REQUIRED, tokenRefusal } from '../token.js'
 import './session-list.js'
 import './session-view.js'
+import './entity-view.js'
 import './error-notifier.js'
 
 /**
@@ -67,6 +68,8 @@ export class ReltapeApp extends LitElement {
               <p data-testid="token-message">${this._locked}</p>
               <p class="code"><code>${TOKEN_REQUIRED}</code></p>
             </div>`
+          : r.session && r.entities
+            ? html`<entity-view .session=${r.session} .type=${r.entities.type} .entityId=${r.entities.id}></entity-view>`
           : r.session
             ? html`<session-view .name=${r.session} .seq=${r.seq} .tab=${r.tab} .filter=${r.filter} .config=${this._config}></session-view>`
             : html`<session-list></session-list>`}
@@ -81,7 +84,7 @@ export class ReltapeApp extends LitElement {
     .logo { color: #fff; font-weight: 700; text-decoration: none; letter-spacing: .02em; }
     .tag { color: #8c959f; font-size: 12px; }
     main { flex: 1; min-height: 0; overflow: auto; }
-    main > session-view { height: 100%; }
+    main > session-view, main > entity-view { height: 100%; }
     .locked { max-width: 640px; margin: 48px auto; padding: 16px 20px; border: 1px solid #ffcecb; border-left: 4px solid var(--err); border-radius: 6px; background: var(--err-bg); }
     .locked h2 { margin: 0 0 8px; font-size: 16px; }
     .locked p { margin: 6px 0; font-size: 13px; line-height: 1.5; word-break: break-word; }

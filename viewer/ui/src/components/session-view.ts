@@ -5,7 +5,7 @@ import { api, urls, type SessionDetail } from '../api.js'
 import { compileFilter, isError, parseFilter } from '../filter.js'
 import { sharedPrefix, shownPrefix } from '../path-prefix.js'
 import { reportError } from '../report-error.js'
-import { type Tab, navigate } from '../route.js'
+import { type Tab, formatRoute, navigate } from '../route.js'
 import { tokenRefusal } from '../token.js'
 import './exchange-list.js'
 import './exchange-view.js'
@@ -222,6 +222,7 @@ export class SessionView extends LitElement {
     return html`
       <div class="bar">
         <a class="back" href="#/">Sessions</a><span class="sep">/</span><b class="name">${this.name}</b>
+        <a class="back" data-testid="entities-link" href=${formatRoute({ session: this.name, entities: { type: null, id: null } })}>Entities</a>
         ${s ? html`<span class="muted">${s.recording.mode}${s.recording.upstream ? ` → ${s.recording.upstream}` : ''} · ${s.identities.length} ${s.identities.length === 1 ? 'identity' : 'identities'}</span>` : nothing}
         <span class="live ${this._live ? 'on' : ''}" data-testid="live" title=${this._live ? 'new exchanges appear as they are recorded' : 'not connected for live updates'}>● live</span>
       </div>

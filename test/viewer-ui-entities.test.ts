@@ -1,0 +1,69 @@
+/**
+ * Browser test of entity timelines: a tester follows a Rels chip to the client's timeline, opens a call from it,
+ * and comes back. Real viewer server on port 0 over copies of the fixture sessions; headless Chromium.
+ */
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningViewer } from '../viewer/server.js'
+import { type BrowserFixture, deepText, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
+
+let browser: Browser
+let viewer: RunningViewer
+let fixture: BrowserFixture | undefined
+
+beforeAll(async () => {
+  fixture = await openBrowserFixture()
+  ;({ browser, viewer } = fixture)
+}, 120_000)
+
+afterAll(() => fixture?.close())
+
+describe('viewer UI: entity timelines', { timeout: 90_000 }, () => {
+  it('from a ClientId chip to the client timeline, to a call that carried it, and back', async () => {
+    const { page, problems } = await newPage(browser)
+    await page.goto(`${viewer.url}#/sessions/example/exchanges/2`)
+    const tree = page.locator('[data-testid=result-tree]')
+    await poll(() => tree.locator('[data-testid=ref-chip][data-ref="Clients#11"]').count()).toBeGreaterThan(0)
+    await tree.locator('[data-testid=chip-timeline][href$="/entities/Clients/11"]').first().click()
+    expect(new URL(page.url()).hash).toBe('#/sessions/example/entities/Clients/11')
+    await poll(() => deepText(page.locator('[data-testid=entity-label]'))).toContain('Client #11')
+    await poll(() => page.locator('[data-testid=entity-call]').count()).toBeGreaterThan(0)
+    expect(await page.locator('[data-testid=entity-version]').count()).toBeGreaterThan(0)
+    // Each call links to its exchange.
+    await page.locator('[data-testid=entity-call] a').first().click()
+    await poll(() => new URL(page.url()).hash).toMatch(/^#\/sessions\/example\/exchanges\/\d+$/)
+    await poll(() => deepText(page.locator('[data-testid=banner]'))).toContain('OK')
+    // Back to the timeline, then back to where the tester started.
+    await page.goBack()
+    await poll(() => new URL(page.url()).hash).toBe('#/sessions/example/entities/Clients/11')
+    await poll(() => deepText(page.locator('[data-testid=entity-label]'))).toContain('Client #11')
+    await page.goBack()
+    await poll(() => new URL(page.url()).hash).toBe('#/sessions/example/exchanges/2')
+    await poll(() => tree.locator('[data-testid=ref-chip][data-ref="Clients#11"]').count()).toBeGreaterThan(0)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  it('the Rels panel links each object to its timeline, and the entity list filters by type and text', async () => {
+    const { page, problems } = await newPage(browser)
+    await page.goto(`${viewer.url}#/sessions/example/exchanges/2`)
+    const link = page.locator('[data-testid=rels-object][data-key="Users#1"] [data-testid=timeline-link]')
+    await poll(() => link.count()).toBe(1)
+    await link.click()
+    expect(new URL(page.url()).hash).toBe('#/sessions/example/entities/Users/1')
+    await poll(() => deepText(page.locator('[data-testid=entity-label]'))).toContain('User #1')
+    await page.locator('[data-testid=entities-link]').click()
+    expect(new URL(page.url()).hash).toBe('#/sessions/example/entities')
+    const rows = page.locator('[data-testid=entity-row]')
+    await poll(() => rows.count()).toBeGreaterThan(1)
+    await page.locator('[data-testid=entity-type]').selectOption('Clients')
+    await poll(async () => (await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-key')))).every((k) => k?.startsWith('Clients#'))).toBe(true)
+    await page.locator('[data-testid=entity-filter]').fill('11')
+    await poll(() => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-key')))).toEqual(['Clients#11'])
+    // The fixture's client was later renamed to markup: a label is text, never HTML.
+    expect(await deepText(rows.first())).toContain('<img src=x onerror=alert(1)>')
+    expect(await page.locator('entity-view').evaluate((el) => el.shadowRoot!.querySelectorAll('img, script').length)).toBe(0)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+})
