@@ -7,7 +7,7 @@ import { readFile, rm } from 'node:fs/promises'
 import { ProxyAgent, request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import { SessionStore } from '../store/store.js'
-import { readBody, startHttpUpstream, tempDir, until, type Upstream } from './helpers/recorder-env.js'
+import { startHttpUpstream, tempDir, until, withBody, type Upstream } from './helpers/recorder-env.js'
 import { spawnRecorder, type RecorderProcess } from './helpers/recorder-cli.js'
 
 const TOTAL = 200
@@ -34,7 +34,7 @@ describe('a recorder killed with SIGKILL mid-burst', () => {
     const held: ServerResponse[] = []
     // The upstream answers the first ANSWERED requests and holds the rest, so the kill lands with requests in flight.
     up = await startHttpUpstream((req, res) => {
-      void readBody(req).then((b) => {
+      withBody(req, (b) => {
         const n = (JSON.parse(b.toString()) as { N: number }).N
         if (n < ANSWERED) res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ OK: true, Error: null, Result: { N: n } }))
         else held.push(res)

@@ -15,7 +15,7 @@ import { ProxyAgent, request } from 'undici'
 import { afterAll, describe, expect, it } from 'vitest'
 import { SessionStore } from '../../store/store.js'
 import { spawnRecorder, type RecorderProcess } from '../helpers/recorder-cli.js'
-import { readBody, startHttpUpstream, tempDir, type Upstream } from '../helpers/recorder-env.js'
+import { withBody, startHttpUpstream, tempDir, type Upstream } from '../helpers/recorder-env.js'
 
 /** Mounts a tmpfs of `size` on a new temp dir; the reason it could not, otherwise. */
 function mountTmpfs(size: string): { dir: string; reason: null } | { dir: null; reason: string } {
@@ -78,7 +78,7 @@ describe('a disk that fills up while recording', () => {
       dirs.push(home)
       const pad = 'x'.repeat(16 * 1024)
       up = await startHttpUpstream((req, res) => {
-        void readBody(req).then(() => {
+        withBody(req, () => {
           const n = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('n'))
           res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ OK: true, Error: null, Result: { N: n, Pad: pad } }))
         })

@@ -4,7 +4,7 @@
  */
 import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { readBody, startHttpUpstream, startRecorderEnv, type RecorderEnv, type Upstream } from '../helpers/recorder-env.js'
+import { withBody, startHttpUpstream, startRecorderEnv, type RecorderEnv, type Upstream } from '../helpers/recorder-env.js'
 
 let env: RecorderEnv | undefined
 let up: Upstream | undefined
@@ -17,7 +17,7 @@ afterEach(async () => {
 describe('a response held until it is journaled', () => {
   it("reaches the client with the upstream's header names, case and order", async () => {
     up = await startHttpUpstream((req, res) => {
-      void readBody(req).then(() => {
+      withBody(req, () => {
         res.writeHead(200, [
           ['Content-Type', 'application/json'],
           ['X-Request-ID', 'abc'],

@@ -9,7 +9,7 @@ import { ProxyAgent, request } from 'undici'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SessionStore } from '../../store/store.js'
 import { spawnRecorder, type RecorderProcess } from '../helpers/recorder-cli.js'
-import { readBody, startHttpUpstream, tempDir, until, type Upstream } from '../helpers/recorder-env.js'
+import { withBody, startHttpUpstream, tempDir, until, type Upstream } from '../helpers/recorder-env.js'
 
 const CLIENTS = 16
 /** The kill lands once this many responses have been received, in the middle of the burst. */
@@ -80,7 +80,7 @@ describe('a recorder killed with SIGKILL in the middle of a burst of 16 clients'
   beforeEach(async () => {
     // The upstream answers at once, so the kill lands among exchanges at every stage.
     up = await startHttpUpstream((req, res) => {
-      void readBody(req).then((b) => {
+      withBody(req, (b) => {
         const { N } = JSON.parse(b.toString()) as { N: number }
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ OK: true, Error: null, Result: { N } }))
       })

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Body, Exchange } from '../../model/session.js'
-import { readBody, startHttpUpstream, startRecorderEnv, type RecorderEnv, type Upstream } from '../helpers/recorder-env.js'
+import { withBody, startHttpUpstream, startRecorderEnv, type RecorderEnv, type Upstream } from '../helpers/recorder-env.js'
 
 const LIMIT = 1000
 const SIZE = 5000
@@ -20,7 +20,7 @@ const received = new Map<string, number>()
 
 beforeAll(async () => {
   up = await startHttpUpstream((req, res) => {
-    void readBody(req).then((b) => {
+    withBody(req, (b) => {
       const path = req.url ?? ''
       received.set(path, b.length)
       if (path.endsWith('/chunked')) {

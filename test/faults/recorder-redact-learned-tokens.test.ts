@@ -10,7 +10,7 @@ import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Exchange, Session } from '../../model/session.js'
 import { redactExchange, Secrets } from '../../store/redact.js'
-import { readBody, startHttpUpstream, startRecorderEnv, type RecorderEnv, type Upstream } from '../helpers/recorder-env.js'
+import { withBody, startHttpUpstream, startRecorderEnv, type RecorderEnv, type Upstream } from '../helpers/recorder-env.js'
 
 /** A token in the shape of base64, with the characters a URL must escape: `/`, `+` and `=`. */
 const TOKEN = 'q8/Zx+3mKd=Lp0/Vb+7Nw2Yh9/Tr+5Ec1Ua4/Os+6Ig8Jf2Qa'
@@ -39,7 +39,7 @@ afterEach(async () => {
 
 async function startUpstream(): Promise<Upstream> {
   return startHttpUpstream((req, res) => {
-    void readBody(req).then(() => {
+    withBody(req, () => {
       const body = req.url?.startsWith('/public/api/v1/auth/login')
         ? { OK: true, Error: null, Result: { Token: TOKEN, Expires: 3600 } }
         : { OK: true, Error: null, Result: { Path: req.url } }

@@ -116,6 +116,16 @@ export async function closedPort(): Promise<number> {
   return port
 }
 
+/**
+ * Handles a request once its body has arrived. A request cut off midway (a recorder killed while forwarding it) is
+ * dropped: there is no one left to answer, and its rejection must not surface as an unhandled error.
+ */
+export function withBody(req: IncomingMessage, handle: (body: Buffer) => void): void {
+  readBody(req)
+    .then(handle)
+    .catch(() => undefined)
+}
+
 /** Reads a request body. */
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
