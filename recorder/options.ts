@@ -39,6 +39,15 @@ export type RecorderOptions = {
    * @default false
    */
   reuseTlsContexts?: boolean
+  /**
+   * Opt-in, and process-wide for the moment the proxy starts: mockttp 4 cannot listen on a chosen address, so while
+   * it starts, a `listen(port)` in this process is given `host`, and the proxy listens on that address alone.
+   * Without it (the default for code that imports reltape, which gets no patched prototype), the proxy listens on
+   * every interface and, for a loopback `host`, closes at once every connection that does not come from loopback.
+   * reltape's CLI turns it on.
+   * @default false
+   */
+  bindHostExactly?: boolean
   /** Turn upstream TLS verification off (contradicts `upstreamCaFiles`). @default false */
   insecureUpstream?: boolean
   /** Also record `host/path` matching these globs (a leading `/` matches the path only). @default [] */
@@ -81,6 +90,7 @@ export type ResolvedRecorderOptions = Readonly<{
   upstreamCAs: readonly string[]
   trustOwnCA: boolean
   reuseTlsContexts: boolean
+  bindHostExactly: boolean
   insecureUpstream: boolean
   include: readonly string[]
   exclude: readonly string[]
@@ -180,6 +190,7 @@ export async function resolveRecorderOptions(options: RecorderOptions = {}): Pro
     upstreamCAs: Object.freeze(await readCAs(upstreamCaFiles)),
     trustOwnCA: options.trustOwnCA ?? true,
     reuseTlsContexts: options.reuseTlsContexts ?? false,
+    bindHostExactly: options.bindHostExactly ?? false,
     insecureUpstream,
     include: frozen(options.include),
     exclude: frozen(options.exclude),

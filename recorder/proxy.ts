@@ -29,6 +29,8 @@ export type ProxyOptions = {
    * `beforeResponse`, false through the one that streams them. Without it, one rule passes everything through.
    */
   route?: (request: OngoingRequest) => boolean
+  /** Bind the host itself (a process-wide help during start: see startOnHost), rather than filter peers. */
+  exactHost: boolean
   /** Called with each upstream response of a routed request, whole, before the client gets any of it. */
   beforeResponse?: (response: requestSteps.PassThroughResponse) => Promise<requestSteps.CallbackResponseResult | void>
 }
@@ -53,12 +55,29 @@ export { PortInUseError } from '../model/errors.js'
 /** Errors of `listen` itself (as opposed to mockttp failing to set up): these become PORT_IN_USE or LISTEN_FAILED. */
 const LISTEN_CODES = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'EPERM'])
 
+/** True for an address on this machine's loopback. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address
+  return a === '::1' || a === 'localhost' || /^127\./.test(a)
+}
+
 /**
- * mockttp 4 listens on every interface and takes no host. Secure by default means loopback only, so while
- * it starts, a bare `listen(port)` call is given the host as well. Only calls with exactly one numeric argument
- * are touched, and only during this start.
+ * mockttp 4 listens on every interface and takes no host. With `exactHost` (reltape's CLI: it owns its process),
+ * a bare `listen(port)` call in this process is given the host while the proxy starts, so the proxy listens on
+ * the host alone. Without it (code that imports reltape: no patched prototype), mockttp listens on every interface
+ * and `trackClientSockets` closes at once any connection from a peer the host would not have let in.
  */
-async function startOnHost(server: Mockttp, port: number, host: string): Promise<void> {
+async function startOnHost(server: Mockttp, port: number, host: string, exactHost: boolean): Promise<void> {
+  if (!exactHost) {
+    try {
+      await server.start(port)
+    } catch (e) {
+      if (LISTEN_CODES.has((e as NodeJS.ErrnoException).code ?? '')) throw listenError(host, port, e as NodeJS.ErrnoException)
+      throw e
+    }
+    return
+  }
   const original = NetServer.prototype.listen
   const call = original as (this: NetServer, ...a: unknown[]) => NetServer
   const patched = function (this: NetServer, ...args: unknown[]) {
@@ -81,11 +100,20 @@ async function startOnHost(server: Mockttp, port: number, host: string): Promise
  */
 export type ClientCloser = (remotePort: number | undefined) => boolean
 
-export function trackClientSockets(server: Mockttp): ClientCloser {
+/**
+ * @param loopbackOnly close at once a connection whose peer is not on loopback (the proxy was asked for a loopback
+ *   host but listens on every interface, see startOnHost)
+ */
+export function trackClientSockets(server: Mockttp, loopbackOnly = false): ClientCloser {
   // mockttp keeps its listening server in a private field; without it, timeouts are recorded but not enforced.
   const listener = (server as unknown as { server?: NetServer }).server
   const sockets = new Map<number, Socket>()
+  // Before mockttp's own listener reads a byte: a peer from another machine gets nothing, not even a TLS hello.
+  listener?.prependListener('connection', (socket: Socket) => {
+    if (loopbackOnly && !isLoopback(socket.remoteAddress)) socket.destroy()
+  })
   listener?.on('connection', (socket: Socket) => {
+    if (socket.destroyed) return
     const port = socket.remotePort
     if (port === undefined) return
     sockets.set(port, socket)
@@ -114,7 +142,7 @@ export async function startProxy(o: ProxyOptions): Promise<Mockttp> {
     ...(o.insecureUpstream ? { ignoreHostHttpsErrors: true } : {}),
     ...(o.upstreamCAs.length ? { additionalTrustedCAs: o.upstreamCAs.map((cert) => ({ cert })) } : {}),
   }
-  await startOnHost(server, o.port, o.host)
+  await startOnHost(server, o.port, o.host, o.exactHost)
   try {
     const reverse = o.mode === 'reverse' && o.upstream ? new URL(o.upstream) : null
     if (o.route) {

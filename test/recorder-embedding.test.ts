@@ -4,6 +4,7 @@
  * recorder runs (an upstream over TLS, one that is down) and after it stops.
  */
 import net from 'node:net'
+import { networkInterfaces } from 'node:os'
 import tls from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closedPort, postVia, startHttpsUpstream, startRecorderEnv, tempDir, until, type RecorderEnv, type Upstream } from './helpers/recorder-env.js'
@@ -37,7 +38,18 @@ afterAll(async () => {
 
 describe('startRecorder embedded in a test process', () => {
   it('records over TLS and through an upstream failure without replacing any built-in', async () => {
-    env = await startRecorderEnv({}, home)
+    // Watched while it starts too: a built-in replaced only for the moment of starting is still replaced.
+    let replacedWhileStarting = false
+    const watch = setInterval(() => {
+      const now = builtIns()
+      if (Object.keys(now).some((k) => now[k as keyof typeof now] !== before[k as keyof typeof before])) replacedWhileStarting = true
+    }, 0)
+    try {
+      env = await startRecorderEnv({}, home)
+    } finally {
+      clearInterval(watch)
+    }
+    expect(replacedWhileStarting).toBe(false)
     expect(builtIns()).toEqual(before)
     const ok = await postVia(env, `${upstream.url}/public/api/v1/chats/history`, {})
     expect(ok.status).toBe(200)
@@ -48,5 +60,31 @@ describe('startRecorder embedded in a test process', () => {
     expect(builtIns()).toEqual(before)
     await env.rec.stop(0)
     expect(builtIns()).toEqual(before)
+  })
+
+  // An address of this machine that is not loopback: a connection to it comes from a peer the loopback host bars.
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address
+
+  // Without a non-loopback interface there is no other peer to try (a machine with loopback only).
+  it.skipIf(!external)('answers nothing to a peer that is not on loopback, though mockttp listens on every interface', async () => {
+    const local = await startRecorderEnv({}, home)
+    try {
+      const reply = await new Promise<string>((resolve) => {
+        const s = net.connect(local.rec.port, external!, () => s.write('GET http://example.invalid/ HTTP/1.1\r\nHost: example.invalid\r\n\r\n'))
+        let got = ''
+        s.on('data', (d) => (got += d.toString()))
+        s.on('close', () => resolve(got))
+        s.on('error', () => resolve(got))
+        setTimeout(() => s.destroy(), 3000)
+      })
+      expect(reply).toBe('')
+      // From loopback it answers as ever.
+      const ok = await postVia(local, `${upstream.url}/public/api/v1/chats/history`, {})
+      expect(ok.status).toBe(200)
+    } finally {
+      await local.close()
+    }
   })
 })

@@ -12,7 +12,7 @@ import { childConfig, fail, ready } from './protocol.js'
 const config = childConfig<{ home: string; listeners?: string }>()
 try {
   const ca = await loadOrCreateCA(config.home)
-  const server = await startProxy({ mode: 'forward', upstream: null, port: 0, host: '127.0.0.1', ca, upstreamCAs: [], insecureUpstream: false, maxBody: 50 * 1024 * 1024 })
+  const server = await startProxy({ mode: 'forward', upstream: null, port: 0, host: '127.0.0.1', ca, upstreamCAs: [], insecureUpstream: false, exactHost: true, maxBody: 50 * 1024 * 1024 })
   if (config.listeners) for (const ev of config.listeners.split(',')) await server.on(ev as 'request', () => {})
   ready(
     { url: `http://127.0.0.1:${server.port}` },

@@ -12,7 +12,7 @@ import { childConfig, fail, ready } from './protocol.js'
 const config = childConfig<{ home: string; dir: string; session: string; caFromEnv?: boolean }>()
 try {
   const t0 = performance.now()
-  const recorder = await startRecorder({ home: config.home, dir: config.dir, session: config.session, port: 0, log: () => {}, reuseTlsContexts: true, ...(config.caFromEnv ? { trustOwnCA: false } : {}) })
+  const recorder = await startRecorder({ home: config.home, dir: config.dir, session: config.session, port: 0, log: () => {}, reuseTlsContexts: true, bindHostExactly: true, ...(config.caFromEnv ? { trustOwnCA: false } : {}) })
   // startRecorder resolves once the proxy listens: opening (continuing) the session is part of it.
   const startMs = performance.now() - t0
   ready(

@@ -55,7 +55,7 @@ async function run({ values }: ParsedArgs): Promise<number> {
   let rec: Recorder
   try {
     rec = await startOnPreferredPort(
-      { session, port, home, ...(dir ? { dir } : {}), tool: toolName, reuseTlsContexts: true, onExchange: (_e, line) => console.log(`  ${line}`), log: (m) => console.error(`  ${m}`) },
+      { session, port, home, ...(dir ? { dir } : {}), tool: toolName, reuseTlsContexts: true, bindHostExactly: true, onExchange: (_e, line) => console.log(`  ${line}`), log: (m) => console.error(`  ${m}`) },
       values.port !== undefined,
     )
   } catch (e) {

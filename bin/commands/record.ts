@@ -69,6 +69,7 @@ async function run({ values, positionals }: ParsedArgs): Promise<number> {
     upstreamTimeoutMs: intOption(values, 'upstream-timeout', DEFAULT_UPSTREAM_TIMEOUT_MS / 1000, 0, 86_400) * 1000,
     tool: toolName,
     reuseTlsContexts: true,
+    bindHostExactly: true,
     onExchange: (_e, line) => console.log(line),
     log: (m) => console.error(m),
   })
