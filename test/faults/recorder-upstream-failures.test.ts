@@ -9,7 +9,7 @@ import { connect, createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startRecorder } from '../recorder/index.js'
+import { startRecorder } from '../../recorder/index.js'
 import {
   closedPort,
   postVia,
@@ -21,7 +21,7 @@ import {
   until,
   type RecorderEnv,
   type Upstream,
-} from './helpers/recorder-env.js'
+} from '../helpers/recorder-env.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {

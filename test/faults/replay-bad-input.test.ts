@@ -3,8 +3,8 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startReplay, type ReplayHandle } from '../replay/start-replay.js'
-import { CHAT_STORY, FIXTURES, PATHS, postJson } from './fixtures/replay/helpers.js'
+import { startReplay, type ReplayHandle } from '../../replay/start-replay.js'
+import { CHAT_STORY, FIXTURES, PATHS, postJson } from '../fixtures/replay/helpers.js'
 
 let replay: ReplayHandle | null = null
 let blocker: Server | null = null

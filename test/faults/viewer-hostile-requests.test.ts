@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Exchange } from '../model/session.js'
-import { hostAllowed } from '../viewer/security.js'
-import { buildViewerApp } from '../viewer/server.js'
-import { bearer, TEST_TOKEN } from './helpers/viewer-token.js'
+import type { Exchange } from '../../model/session.js'
+import { hostAllowed } from '../../viewer/security.js'
+import { buildViewerApp } from '../../viewer/server.js'
+import { bearer, TEST_TOKEN } from '../helpers/viewer-token.js'
 
-const FIXTURES = new URL('./fixtures/viewer/sessions/', import.meta.url)
+const FIXTURES = new URL('../fixtures/viewer/sessions/', import.meta.url)
 let dir: string
 let app: FastifyInstance
 
