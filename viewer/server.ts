@@ -121,7 +121,10 @@ async function buildViewer(options: ViewerOptions): Promise<ViewerApp> {
     live.start()
     if (options.warm) setImmediate(() => void warmUp(cache))
   })
-  app.addHook('preClose', async () => live.close())
+  app.addHook('preClose', async () => {
+    live.close()
+    cache.close()
+  })
   return { app, token }
 }
 

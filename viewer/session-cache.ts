@@ -7,6 +7,9 @@ import type { Exchange, SessionHead } from '../model/session.js'
 import type { ExchangeSummary } from '../model/summary.js'
 import type { SessionPaths } from '../store/paths.js'
 import type { SessionRow } from '../store/session-index.js'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { harNames, HarViews, isHarName } from '../store/har-view.js'
 import { SessionNotFoundError, SessionReader, SessionStore, type SessionSummary } from '../store/store.js'
 
 export type CachedSession = {
@@ -30,9 +33,11 @@ export class SessionCache {
   readonly #queues = new Map<string, Promise<unknown>>()
   readonly #maxSessions: number
   readonly #maxRows: number
+  readonly #harViews: HarViews
 
   constructor(dir: string, limits: CacheLimits | number = {}) {
     this.store = new SessionStore(dir)
+    this.#harViews = new HarViews(this.store.dir)
     const l = typeof limits === 'number' ? { maxSessions: limits } : limits
     this.#maxSessions = l.maxSessions ?? 8
     this.#maxRows = l.maxRows ?? 300_000
@@ -62,10 +67,10 @@ export class SessionCache {
 
   /** Brings a session up to date; `added` lists rows that appeared since the last look (none after a reload). */
   refresh(name: string): Promise<Refresh> {
-    const paths = this.store.paths(name) // throws SessionNameError on a name with path segments
+    const paths = this.#har(name) ? null : this.store.paths(name) // throws SessionNameError on a name with path segments
     // One refresh per session at a time: two readers of the same journal offset would add rows twice.
     const previous = this.#queues.get(name) ?? Promise.resolve()
-    const next = previous.catch(() => undefined).then(() => this.#refreshNow(name, paths))
+    const next = previous.catch(() => undefined).then(async () => this.#refreshNow(name, paths ?? (await this.#harPaths(name))))
     this.#queues.set(name, next)
     void next
       .finally(() => {
@@ -75,9 +80,32 @@ export class SessionCache {
     return next
   }
 
+  /** True for a `.har` file of the directory: listed and viewed read-only, through a private import. */
+  #har(name: string): boolean {
+    return isHarName(name) && existsSync(join(this.store.dir, name))
+  }
+
+  async #harPaths(name: string): Promise<SessionPaths> {
+    try {
+      return await this.#harViews.paths(name)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new SessionNotFoundError(name, this.store.dir, this.#names())
+      throw e
+    }
+  }
+
+  #names(): string[] {
+    return [...this.store.names(), ...harNames(this.store.dir)].sort()
+  }
+
   async #refreshNow(name: string, paths: SessionPaths): Promise<Refresh> {
     await this.store.foldAbandoned(paths)
-    const cached = this.#entries.get(name)
+    let cached = this.#entries.get(name)
+    // A HAR that changed is imported afresh, into other paths: the old reading is dropped.
+    if (cached && cached.paths.file !== paths.file) {
+      this.#entries.delete(name)
+      cached = undefined
+    }
     if (cached) {
       this.#entries.delete(name)
       this.#entries.set(name, cached) // most recently used last
@@ -114,8 +142,22 @@ export class SessionCache {
     }
   }
 
+  /** Removes the private copies of the HARs it has shown. */
+  close(): void {
+    this.#harViews.close()
+  }
+
   /** The summary `reltape sessions --json` gives; an unreadable session carries `invalid`. */
   async summary(name: string): Promise<SessionSummary> {
+    if (this.#har(name)) {
+      const file = join(this.store.dir, name)
+      try {
+        return { ...(await this.get(name)).reader.summary(), name, file }
+      } catch (e) {
+        if (e instanceof SessionNotFoundError) throw e
+        return { name, file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: null, invalid: (e as Error).message }
+      }
+    }
     const cached = this.#entries.get(name)
     if (!cached) {
       const summary = await this.store.summary(name)
@@ -133,7 +175,7 @@ export class SessionCache {
   /** Every session in the directory, in name order; one removed while listing is left out. */
   async list(): Promise<SessionSummary[]> {
     const out: SessionSummary[] = []
-    for (const name of this.store.names()) {
+    for (const name of this.#names()) {
       try {
         out.push(await this.summary(name))
       } catch (e) {
