@@ -10,6 +10,7 @@ import { downloadName, exchangeForView, isSafeInlineImage } from './bodies.js'
 import { ViewerError } from './errors.js'
 import { RAW_BODY_CSP } from './security.js'
 import type { SessionCache } from './session-cache.js'
+import { readImportWarnings } from './import-notes.js'
 
 export const MAX_PAGE = 1000
 export const DEFAULT_PAGE = 200
@@ -60,9 +61,12 @@ export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache)
     // An unreadable session: opening it throws its own error, with its own code (SESSION_INVALID, JOURNAL_INVALID).
     if (summary.invalid) summary = (await cache.get(name)).reader.summary()
     const session = await cache.head(name)
+    // What `reltape import` warned about, kept in a sidecar beside the session (viewer/import-notes.ts).
+    const importWarnings = readImportWarnings(cache.store.dir, name, cache.store.paths(name).file)
     return {
       summary,
       session: { name: session.name, createdAt: session.createdAt, recording: session.recording, identities: session.identities },
+      ...(importWarnings ? { importWarnings } : {}),
     }
   })
 

@@ -18,6 +18,7 @@ import { installErrorHandlers } from './errors.js'
 import { LiveHub } from './live.js'
 import { EntityCache, registerEntityRoutes } from './entities.js'
 import { registerSessionRoutes } from './routes-sessions.js'
+import { registerExportRoute } from './routes-export.js'
 import { installSecurity } from './security.js'
 import { SessionCache } from './session-cache.js'
 
@@ -94,6 +95,7 @@ async function buildViewer(options: ViewerOptions): Promise<ViewerApp> {
   await app.register(async (api) => {
     if (token !== null) requireToken(api, token)
     registerSessionRoutes(api, cache)
+    registerExportRoute(api, cache)
     registerEntityRoutes(api, new EntityCache(cache, entityConfig))
 
     api.get('/api/config', async () => config)

@@ -1,6 +1,7 @@
 import { listOption, stringOption, dirOption, type Command } from '../command.js'
 import { importHar } from '../../store/har-import.js'
 import { sessionsDir } from '../../store/paths.js'
+import { writeImportNotes } from '../../viewer/import-notes.js'
 
 /** Warnings shown on screen before "… and N more" (`--json` lists them all). */
 const SHOWN_WARNINGS = 20
@@ -30,12 +31,19 @@ Examples:
   reltape import trace.zip --all --exclude '*.googleapis.com'`,
   async run({ values, positionals }) {
     const file = positionals[0]!
+    const dir = sessionsDir(stringOption(values, 'dir'))
     const result = await importHar(file, {
-      dir: sessionsDir(stringOption(values, 'dir')),
+      dir,
       session: stringOption(values, 'session'),
       filter: { all: values.all === true, include: listOption(values, 'include'), exclude: listOption(values, 'exclude') },
       redact: values.redact === true,
     })
+    // The warnings stay with the session (a hidden sidecar) for the viewer to show; the session is there either way.
+    try {
+      writeImportNotes(dir, result.session, result.file, result.warnings)
+    } catch (e) {
+      console.error(`note: the import's warnings could not be kept for the viewer: ${(e as Error).message}`)
+    }
     if (values.json) {
       const { session, entries, exchanges, leftOut, warnings } = result
       console.log(JSON.stringify({ session, entries, exchanges, leftOut, warnings }, null, 2))

@@ -9,6 +9,8 @@ import { type Tab, formatRoute, navigate } from '../route.js'
 import { tokenRefusal } from '../token.js'
 import './exchange-list.js'
 import './exchange-view.js'
+// HAR export button and import warnings (session-har.ts).
+import './session-har.js'
 
 /** The first page is small so the list shows at once; the rest follows in larger pages. */
 const FIRST_PAGE = 300
@@ -224,8 +226,10 @@ export class SessionView extends LitElement {
         <a class="back" href="#/">Sessions</a><span class="sep">/</span><b class="name">${this.name}</b>
         <a class="back" data-testid="entities-link" href=${formatRoute({ session: this.name, entities: { type: null, id: null } })}>Entities</a>
         ${s ? html`<span class="muted">${s.recording.mode}${s.recording.upstream ? ` → ${s.recording.upstream}` : ''} · ${s.identities.length} ${s.identities.length === 1 ? 'identity' : 'identities'}</span>` : nothing}
+        <session-har-export .name=${this.name}></session-har-export>
         <span class="live ${this._live ? 'on' : ''}" data-testid="live" title=${this._live ? 'new exchanges appear as they are recorded' : 'not connected for live updates'}>● live</span>
       </div>
+      <import-warnings .warnings=${(this._detail as (SessionDetail & { importWarnings?: string[] }) | null)?.importWarnings ?? []}></import-warnings>
       ${this._failed ? html`<div class="fail" data-testid="session-failed">${this._failed}</div>` : nothing}
       <div class="split">
         <div class="left">
