@@ -11,6 +11,7 @@ import { CaFileError, ownCaPem, readCaFiles, UpstreamClient } from '../store/ups
 import { toolName } from '../store/version.js'
 import { ReplayOptionError, type ResolvedRules } from './options.js'
 import { MissRecorder } from './record-missing.js'
+import { openRefresh } from './refresh.js'
 import { memorySource, readerSource, type RecordingSource } from './session-index.js'
 
 /**
@@ -35,7 +36,7 @@ export async function loadReplaySession(session: Session | string, dir?: string)
  */
 export async function openForRecordMissing(session: Session | string, dir: string | undefined, rules: ResolvedRules): Promise<{ source: RecordingSource; where: string; filler: MissRecorder }> {
   if (typeof session !== 'string' || /\.(har|zip)$/i.test(session))
-    throw new ReplayOptionError('mode', 'mode "record-missing" records into a session on disk: give its name or its .json file, not a Session object or a HAR')
+    throw new ReplayOptionError('mode', `mode "${rules.mode}" records into a session on disk: give its name or its .json file, not a Session object or a HAR`)
   let caPems: string[]
   try {
     caPems = await readCaFiles(rules.upstreamCaFiles)
@@ -45,6 +46,23 @@ export async function openForRecordMissing(session: Session | string, dir: strin
   const own = !rules.insecureUpstream && rules.trustOwnCA ? await ownCaPem(rules.home) : null
   if (own) caPems.push(own)
   const paths = new SessionStore(sessionsDir(dir)).existing(session)
+  if (rules.mode === 'refresh') {
+    const client = new UpstreamClient({ caPems, insecure: rules.insecureUpstream })
+    let filler: MissRecorder
+    try {
+      filler = await openRefresh(paths, rules, client)
+    } catch (e) {
+      await client.close()
+      throw e
+    }
+    try {
+      const reader = await SessionReader.open(paths)
+      return { source: readerSource(reader), where: reader.paths.file, filler }
+    } catch (e) {
+      await filler.close()
+      throw e
+    }
+  }
   const writer = await new SessionStore(dirname(paths.file)).open(paths.name, {
     recording: { tool: toolName, mode: 'reverse', upstream: rules.upstream },
     warn: (m) => rules.log?.(`WARN ${m}`),

@@ -50,7 +50,9 @@ export type ReplayRules = {
    * `replay` answers from the session only and never contacts any upstream. `record-missing` fills the session's
    * gaps: a request no recording answers (or, with `strict`, one whose recordings ran out) is forwarded to
    * `upstream`, answered live and appended to the session through the store (its lock held while replay runs), so
-   * that the next replay answers it offline. It needs a session on disk.
+   * that the next replay answers it offline. `refresh` answers every request live from `upstream` and, at `close()`,
+   * replaces the session with what was answered (the old file kept as `<name>.before-refresh.json`; nothing is
+   * replaced when no call was answered). Both need a session on disk.
    * @default 'replay'
    */
   mode?: ReplayMode
@@ -66,10 +68,10 @@ export type ReplayRules = {
   home?: string
 }
 
-/** Whether replay may contact an upstream: never (`replay`), or for what the session lacks (`record-missing`). */
-export type ReplayMode = 'replay' | 'record-missing'
+/** Whether replay may contact an upstream: never (`replay`), for what the session lacks (`record-missing`), or for everything (`refresh`). */
+export type ReplayMode = 'replay' | 'record-missing' | 'refresh'
 
-export const REPLAY_MODES: readonly ReplayMode[] = Object.freeze(['replay', 'record-missing'])
+export const REPLAY_MODES: readonly ReplayMode[] = Object.freeze(['replay', 'record-missing', 'refresh'])
 
 /** The rules after defaults and validation. */
 export type ResolvedRules = Readonly<{
@@ -84,7 +86,7 @@ export type ResolvedRules = Readonly<{
   keepMisses: number
   log: ((line: string) => void) | null
   mode: ReplayMode
-  /** The upstream origin in `record-missing` mode, else null. */
+  /** The upstream origin in `record-missing` and `refresh` modes, else null. */
   upstream: string | null
   upstreamCaFiles: readonly string[]
   insecureUpstream: boolean
@@ -113,7 +115,7 @@ const FLAGS: Partial<Record<keyof ReplayRules, string>> = {
   latency: '--latency',
   allowOrigins: '--allow-origin',
   keepMisses: '--keep-misses',
-  mode: '--record-missing',
+  mode: '--record-missing or --refresh',
   upstream: '--upstream',
   upstreamCaFiles: '--upstream-ca',
   insecureUpstream: '--insecure-upstream',
@@ -157,10 +159,11 @@ function upstreamRules(rules: ReplayRules): Pick<ResolvedRules, 'mode' | 'upstre
   const insecureUpstream = rules.insecureUpstream ?? false
   if (mode === 'replay') {
     const given = rules.upstream ? 'upstream' : upstreamCaFiles.length ? 'upstreamCaFiles' : insecureUpstream ? 'insecureUpstream' : null
-    if (given) throw new ReplayOptionError(given, 'is used only by mode "record-missing" (--record-missing): plain replay never contacts an upstream')
+    if (given) throw new ReplayOptionError(given, 'is used only by modes "record-missing" (--record-missing) and "refresh" (--refresh): plain replay never contacts an upstream')
     return { mode, upstream: null, upstreamCaFiles, insecureUpstream }
   }
-  if (!rules.upstream) throw new ReplayOptionError('upstream', 'mode "record-missing" needs the upstream to forward misses to (--upstream URL)')
+  if (!rules.upstream)
+    throw new ReplayOptionError('upstream', mode === 'refresh' ? 'mode "refresh" needs the upstream to send every request to (--upstream URL)' : 'mode "record-missing" needs the upstream to forward misses to (--upstream URL)')
   if (insecureUpstream && upstreamCaFiles.length) throw new ReplayOptionError('upstreamCaFiles', 'contradicts insecureUpstream (--insecure-upstream): give one or the other')
   return { mode, upstream: upstreamOrigin(rules.upstream, (p) => new ReplayOptionError('upstream', p)), upstreamCaFiles, insecureUpstream }
 }
@@ -201,11 +204,14 @@ export function describeRules(r: ResolvedRules): string[] {
   return [
     `ignore fields: ${r.ignoreFields.join(', ') || '(none)'}`,
     `echo fields: ${r.echoFields.join(', ') || '(none)'}`,
-    `when a request's recordings run out: ${r.strict ? (r.mode === 'record-missing' ? 'forward it and record the answer (--strict)' : 'miss (--strict)') : 'answer its last recording again'}`,
+    `when a request's recordings run out: ${r.mode === 'refresh' ? 'not applicable: every request is answered live' : r.strict ? (r.mode === 'record-missing' ? 'forward it and record the answer (--strict)' : 'miss (--strict)') : 'answer its last recording again'}`,
     `identity in the key: ${r.match.matchIdentity ? 'yes' : 'no'}; host in the key: ${r.match.matchHost ? 'yes' : 'no'}`,
     `latency: ${r.latency === 'recorded' ? 'as recorded' : 'none'}`,
     ...(r.mode === 'record-missing'
       ? [`misses: forwarded to ${r.upstream}, answered live and recorded into the session (--record-missing)${r.insecureUpstream ? '; its TLS certificate is NOT verified' : ''}`]
+      : []),
+    ...(r.mode === 'refresh'
+      ? [`every request: sent to ${r.upstream} and answered live; the session is replaced by the live answers when replay stops, the old one kept as <name>.before-refresh.json (--refresh)${r.insecureUpstream ? '; its TLS certificate is NOT verified' : ''}`]
       : []),
     `pages allowed to read answers (CORS): ${r.allowOrigins.includes('*') ? 'any origin (--allow-origin *)' : ['the recorded origins', 'loopback', ...r.allowOrigins].join(', ')}`,
   ]

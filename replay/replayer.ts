@@ -98,6 +98,8 @@ export class Replayer {
   readonly #origins: OriginPolicy
   readonly #filler: MissRecorder | null
   readonly #recorded: number[] = []
+  /** `refresh`: the live recordings, kept apart from the old session's (whose seqs they reuse). */
+  readonly #live = new Set<Recording>()
 
   /** `filler`: in `record-missing` mode, what forwards a miss upstream and records it; null never contacts one. */
   constructor(
@@ -132,6 +134,8 @@ export class Replayer {
 
   #answerShape(shape: RequestShape, json: unknown, live: LiveRequest, origin: string | undefined): Answer | Promise<Answer> {
     const key = this.index.keyOf(shape)
+    // `refresh`: nothing is answered from the session; every request is answered live.
+    if (this.#filler && this.rules.mode === 'refresh') return this.#fill(shape, key, json, live, origin)
     const queue = this.index.queues.get(key)
     if (!queue) return this.#filler ? this.#fill(shape, key, json, live, origin) : this.#miss(shape, live, 'no-match', origin)
     const pos = this.#positions.get(key) ?? 0
@@ -165,7 +169,9 @@ export class Replayer {
     const rec = this.index.add(exchange, key)
     this.#positions.set(key, this.index.queues.get(key)!.length)
     if (shape.method === 'OPTIONS') this.#preflightPositions.set(rec.path, this.index.preflights.get(rec.path)!.length)
-    this.#used.add(rec.seq)
+    // `refresh` numbers a new session from 1: its seqs are not the old session's, so they do not mark any as used.
+    if (this.rules.mode === 'refresh') this.#live.add(rec)
+    else this.#used.add(rec.seq)
     this.#recorded.push(rec.seq)
     // A new key on the path: the nearest recording is looked for among it too from now on.
     this.#candidates.clear()
@@ -197,8 +203,8 @@ export class Replayer {
   #preflight(live: LiveRequest, origin: string | undefined): Answer | Promise<Answer> {
     const target = splitTarget(live.url)
     const path = target.path
-    // `record-missing`: a preflight never recorded for its path is a gap like any other.
-    if (this.#filler && !this.index.preflights.has(path)) {
+    // `record-missing`: a preflight never recorded for its path is a gap like any other; `refresh` sends every one.
+    if (this.#filler && (this.rules.mode === 'refresh' || !this.index.preflights.has(path))) {
       const shape: RequestShape = { method: 'OPTIONS', path, query: [], host: '', identity: null, body: { kind: 'empty' } }
       return this.#fill(shape, this.index.keyOf(shape), undefined, live, origin)
     }
@@ -350,7 +356,7 @@ export class Replayer {
   }
 
   unused(): UnusedRecording[] {
-    return this.index.recordings.filter((r) => !this.#used.has(r.seq)).map((r) => ({ seq: r.seq, method: r.method, path: r.path }))
+    return this.index.recordings.filter((r) => !this.#live.has(r) && !this.#used.has(r.seq)).map((r) => ({ seq: r.seq, method: r.method, path: r.path }))
   }
 
   missCounts(): MissCounts {

@@ -40,7 +40,7 @@ export type ReplayHandle = {
   missCounts(): MissCounts
   /** Recordings never served. */
   unused(): UnusedRecording[]
-  /** The seqs `record-missing` added to the session in this run (empty in `replay` mode). */
+  /** The seqs `record-missing` added to the session in this run, or the seqs of the new session in `refresh` mode (empty in `replay` mode). */
   recorded(): number[]
   /** What `GET /__reltape/state` answers. */
   state(): ReplayState
@@ -55,7 +55,10 @@ export type ReplayHandle = {
   /** Distinct keys served. */
   readonly keys: number
   describeRules(): string[]
-  /** Stops listening; in `record-missing` mode, then writes what was recorded into the session and releases its lock. */
+  /**
+   * Stops listening; in `record-missing` mode, then writes what was recorded into the session and releases its lock;
+   * in `refresh` mode, replaces the session by the live answers (the old file kept as `<name>.before-refresh.json`).
+   */
   close(): Promise<void>
 }
 
@@ -69,7 +72,7 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
   const port = options.port ?? 0
   let filler: MissRecorder | null = null
   let loaded
-  if (rules.mode === 'record-missing') {
+  if (rules.mode === 'record-missing' || rules.mode === 'refresh') {
     const opened = await openForRecordMissing(options.session, options.dir, rules)
     filler = opened.filler
     loaded = opened

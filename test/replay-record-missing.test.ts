@@ -136,7 +136,7 @@ describe('replay --record-missing', { timeout: 60_000 }, () => {
     copyFileSync(SAMPLE, join(dir, 'opts.json'))
     await expect(startReplay({ session: 'opts', dir, mode: 'record-missing' })).rejects.toMatchObject({ code: 'OPTION_INVALID', message: expect.stringContaining('upstream (--upstream)') })
     await expect(startReplay({ session: 'opts', dir, upstream: sandbox.url })).rejects.toMatchObject({ code: 'OPTION_INVALID', message: expect.stringContaining('never contacts an upstream') })
-    await expect(startReplay({ session: 'opts', dir, mode: 'refresh' as never, upstream: sandbox.url })).rejects.toMatchObject({ code: 'OPTION_INVALID' })
+    await expect(startReplay({ session: 'opts', dir, mode: 'rerecord' as never, upstream: sandbox.url })).rejects.toMatchObject({ code: 'OPTION_INVALID' })
     const inMemory = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Session
     await expect(startReplay({ session: inMemory, mode: 'record-missing', upstream: sandbox.url })).rejects.toMatchObject({ code: 'OPTION_INVALID', message: expect.stringContaining('session on disk') })
     await expect(startReplay({ session: 'opts', dir, mode: 'record-missing', upstream: `${sandbox.url}/api` })).rejects.toMatchObject({ code: 'OPTION_INVALID' })

@@ -18,6 +18,7 @@ import { installErrorHandlers } from './errors.js'
 import { LiveHub } from './live.js'
 import { EntityCache, registerEntityRoutes } from './entities.js'
 import { registerSessionRoutes } from './routes-sessions.js'
+import { registerCompareRoutes } from './routes-compare.js'
 import { registerExportRoute } from './routes-export.js'
 import { installSecurity } from './security.js'
 import { SessionCache } from './session-cache.js'
@@ -96,6 +97,7 @@ async function buildViewer(options: ViewerOptions): Promise<ViewerApp> {
     if (token !== null) requireToken(api, token)
     registerSessionRoutes(api, cache)
     registerExportRoute(api, cache)
+    registerCompareRoutes(api, cache)
     registerEntityRoutes(api, new EntityCache(cache, entityConfig))
 
     api.get('/api/config', async () => config)

@@ -34,9 +34,10 @@ export const replayCommand: Command = {
     },
     'keep-misses': { type: 'string', valueName: 'N', description: 'misses kept with details in the state, the latest ones; older ones are counted (default 1000)' },
     'record-missing': { type: 'boolean', description: 'forward what no recording answers to --upstream, answer it live and record it into the session' },
-    upstream: { type: 'string', valueName: 'URL', description: 'with --record-missing: the live API origin misses go to, e.g. https://dev.example' },
-    'upstream-ca': { type: 'string', multiple: true, valueName: 'FILE', description: "with --record-missing: a PEM CA to trust upstream, besides the system's and reltape's own" },
-    'insecure-upstream': { type: 'boolean', description: "with --record-missing: don't verify the upstream's TLS certificate" },
+    refresh: { type: 'boolean', description: 'answer every request live from --upstream; when replay stops, the session is replaced by the live answers (the old one kept as NAME.before-refresh)' },
+    upstream: { type: 'string', valueName: 'URL', description: 'with --record-missing or --refresh: the live API origin requests go to, e.g. https://dev.example' },
+    'upstream-ca': { type: 'string', multiple: true, valueName: 'FILE', description: "with --record-missing or --refresh: a PEM CA to trust upstream, besides the system's and reltape's own" },
+    'insecure-upstream': { type: 'boolean', description: "with --record-missing or --refresh: don't verify the upstream's TLS certificate" },
   },
   details: `
 SESSION is a name in the sessions directory, a path to a session file, or a HAR (.har, or a Playwright
@@ -51,14 +52,20 @@ page open elsewhere cannot read recorded answers. A Host other than loopback, --
 recordings ran out) goes to --upstream, is answered live and appended to the session (logged LIVE), so the next
 replay answers it offline. The session's lock is held until replay stops; an upstream that does not answer gets
 502 ReplayUpstreamFailed and nothing is recorded. Without --record-missing, replay never contacts any upstream.
+--refresh re-records the session from the live API: every request goes to --upstream and is answered live (logged
+LIVE); when replay stops, the new answers replace the session, whose previous file is kept as
+NAME.before-refresh.json (see what drifted with \`reltape diff NAME.before-refresh NAME\`). The session's lock is
+held meanwhile; when nothing was answered live, the session is left as it was.
 
 Examples:
   reltape replay checkout-flow
   reltape replay ./sessions/checkout-flow.json --port 0 --strict --ignore-field LocalId --ignore-field Meta.Timestamp
-  reltape replay checkout-flow --record-missing --upstream https://dev.example`,
+  reltape replay checkout-flow --record-missing --upstream https://dev.example
+  reltape replay checkout-flow --refresh --upstream https://dev.example`,
   async run({ values, positionals }) {
     const latency = stringOption(values, 'latency') ?? 'none'
     if (latency !== 'recorded' && latency !== 'none') throw new UsageError(`--latency takes "recorded" or "none", not ${JSON.stringify(latency)}`)
+    if (values.refresh === true && values['record-missing'] === true) throw new UsageError('give --record-missing or --refresh, not both')
     const ignore = listOption(values, 'ignore-field')
     const echo = listOption(values, 'echo-field')
     const replay = await startReplay({
@@ -74,7 +81,7 @@ Examples:
       latency,
       allowOrigins: listOption(values, 'allow-origin'),
       keepMisses: intOption(values, 'keep-misses', 1000, 0, 10_000_000),
-      mode: values['record-missing'] === true ? 'record-missing' : 'replay',
+      mode: values.refresh === true ? 'refresh' : values['record-missing'] === true ? 'record-missing' : 'replay',
       upstream: stringOption(values, 'upstream') ?? null,
       upstreamCaFiles: listOption(values, 'upstream-ca'),
       insecureUpstream: values['insecure-upstream'] === true,
@@ -85,8 +92,10 @@ Examples:
     const exchanges = replay.exchanges
     console.log(`reltape replay listening on ${replay.url}`)
     console.log(`session: ${replay.source}`)
-    const filling = replay.rules.mode === 'record-missing'
-    console.log(`serving ${exchanges} exchange(s) under ${replay.keys} distinct key(s); ${filling ? `records what is missing from ${replay.rules.upstream}` : 'never contacts any upstream'}`)
+    const mode = replay.rules.mode
+    const filling = mode !== 'replay'
+    if (mode === 'refresh') console.log(`refreshing ${exchanges} exchange(s): every request is answered live by ${replay.rules.upstream} and recorded; the session is replaced when replay stops`)
+    else console.log(`serving ${exchanges} exchange(s) under ${replay.keys} distinct key(s); ${filling ? `records what is missing from ${replay.rules.upstream}` : 'never contacts any upstream'}`)
     if (replay.rules.insecureUpstream) console.error('WARNING: --insecure-upstream: upstream TLS certificates are NOT verified')
     for (const rule of replay.describeRules()) console.log(`  ${rule}`)
     console.log('control: POST /__reltape/reset, GET /__reltape/state; Ctrl-C to stop')

@@ -2,6 +2,7 @@
  * The viewer server's JSON API, as the UI uses it. Every failure becomes an `ApiError` with a stable `code`,
  * so that `<error-notifier>` can show what failed and why. Every call brings the run's access token (token.ts).
  */
+import type { Change } from '../../../model/diff.js'
 import type { Exchange } from '../../../model/session.js'
 import type { ExchangePage, ExchangeSummary, SessionSummary } from '../../../model/summary.js'
 import type { RelsConfig } from '../../../model/rels.js'
@@ -56,6 +57,7 @@ export const urls = {
   config: () => 'api/config',
   entities: (name: string) => `api/sessions/${enc(name)}/entities`,
   entity: (name: string, type: string, id: string) => `api/sessions/${enc(name)}/entities/${enc(type)}/${enc(id)}`,
+  compare: (a: string, b: string) => `api/compare?a=${enc(a)}&b=${enc(b)}`,
 }
 
 /** The JSON of a GET that succeeded; a failure is an ApiError with the server's code. */
@@ -93,6 +95,12 @@ export const api = {
   config: (signal?: AbortSignal) => getJson<RelsConfig>(urls.config(), signal),
   entities: (name: string, signal?: AbortSignal) => getJson<EntityList>(urls.entities(name), signal),
   entity: (name: string, type: string, id: string, signal?: AbortSignal) => getJson<EntityTimeline>(urls.entity(name, type, id), signal),
+  compare: (a: string, b: string, signal?: AbortSignal) => getJson<CompareResult>(urls.compare(a, b), signal),
 }
+
+/** One change between two calls. */
+export type CompareChange = Change
+/** What `GET /api/compare` answers (store/session-diff.ts's SessionDiff): only calls that differ or have no partner. */
+export type CompareResult = { equal: boolean; unchanged: number; calls: { key: string; a: number | null; b: number | null; changes: CompareChange[] }[] }
 
 export type { Exchange, ExchangeSummary, EntityList, EntityTimeline }

@@ -1,6 +1,7 @@
 /**
  * Deep links live in the URL hash: `#/sessions/<name>/exchanges/<seq>/<tab>?q=<filter>`, a session's entities
  * `#/sessions/<name>/entities` and one entity's timeline `#/sessions/<name>/entities/<Type>/<Id>`.
+ * Two sessions (or two exchanges) compared: `#/compare/<A>/<B>`, each `SESSION` or `SESSION#SEQ` (encoded).
  * The hash keeps them working whatever path the server serves the UI from.
  */
 export const TABS = ['envelope', 'request', 'response', 'headers', 'raw'] as const
@@ -13,6 +14,8 @@ export type Route = {
   filter: string
   /** The session's entity list (type and id null) or one entity's timeline; absent elsewhere. */
   entities?: { type: string; id: string } | { type: null; id: null } | null
+  /** Two sessions or exchanges compared (`SESSION` or `SESSION#SEQ` each); absent elsewhere. */
+  compare?: { a: string; b: string } | null
 }
 
 export function parseRoute(hash: string): Route {
@@ -22,6 +25,10 @@ export function parseRoute(hash: string): Route {
   const params = new URLSearchParams(q < 0 ? '' : h.slice(q + 1))
   const parts = path.split('/').filter(Boolean).map(safeDecode)
   const route: Route = { session: null, seq: null, tab: 'envelope', filter: params.get('q') ?? '' }
+  if (parts[0] === 'compare' && parts[1] !== undefined && parts[2] !== undefined) {
+    route.compare = { a: parts[1], b: parts[2] }
+    return route
+  }
   if (parts[0] !== 'sessions' || parts[1] === undefined) return route
   route.session = parts[1]
   if (parts[2] === 'entities') {
@@ -38,6 +45,7 @@ export function parseRoute(hash: string): Route {
 
 export function formatRoute(r: Partial<Route>): string {
   let out = '#/'
+  if (r.compare) return compareHref(r.compare.a, r.compare.b)
   if (r.session) {
     out += `sessions/${encodeURIComponent(r.session)}`
     if (r.entities) {
@@ -67,6 +75,11 @@ function safeDecode(s: string): string {
 /** The link to an entity's timeline in a session (the current one by default). */
 export function entityHref(type: string, id: string | number, session = parseRoute(location.hash).session): string {
   return formatRoute({ session, entities: { type, id: String(id) } })
+}
+
+/** The link to the comparison of two sessions, or of two exchanges (`SESSION#SEQ`). */
+export function compareHref(a: string, b: string): string {
+  return `#/compare/${encodeURIComponent(a)}/${encodeURIComponent(b)}`
 }
 
 /** The link to an exchange of a session. */

@@ -2,12 +2,12 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import type { Exchange } from '../../../../model/session.js'
 import type { RelsConfig } from '../../../../model/rels.js'
 import { findToken, maskToken } from '../../../../model/auth.js'
-import type { SessionIdentity } from '../api.js'
+import { api, type SessionIdentity } from '../api.js'
 import { toCurl } from '../curl.js'
 import { cachedExchange, loadExchange } from '../exchange-loader.js'
 import { formatDateTime, formatDuration, formatSize } from '../format.js'
 import { reportError } from '../report-error.js'
-import { TABS, type Tab, formatRoute, navigate, parseRoute } from '../route.js'
+import { TABS, type Tab, compareHref, formatRoute, navigate, parseRoute } from '../route.js'
 import './envelope-view.js'
 import './body-view.js'
 import './headers-view.js'
@@ -31,6 +31,7 @@ export class ExchangeView extends LitElement {
     _reveal: { state: true },
     _curl: { state: true },
     _copied: { state: true },
+    _others: { state: true },
   }
 
   declare session: string
@@ -44,6 +45,8 @@ export class ExchangeView extends LitElement {
   declare private _reveal: boolean
   declare private _curl: boolean
   declare private _copied: string | null
+  /** "Compare with…": the other sessions to pick from (null while closed). */
+  declare private _others: string[] | null
 
   constructor() {
     super()
@@ -57,6 +60,7 @@ export class ExchangeView extends LitElement {
     this._reveal = false
     this._curl = false
     this._copied = null
+    this._others = null
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -81,6 +85,38 @@ export class ExchangeView extends LitElement {
       this._failed = (err as Error).message
       reportError(err, `exchange #${seq} of ${session}`)
     }
+  }
+
+  /** Opens "compare with…": lists the sessions (this one too: another exchange of it can be compared). */
+  private async _openCompare(): Promise<void> {
+    if (this._others) {
+      this._others = null
+      return
+    }
+    try {
+      const list = await api.sessions()
+      this._others = list.filter((s) => s.invalid === undefined).map((s) => s.name).sort((a, b) => (a === this.session ? 1 : b === this.session ? -1 : a.localeCompare(b)))
+    } catch (err) {
+      reportError(err, 'listing sessions to compare with')
+    }
+  }
+
+  private _compareWith(form: HTMLFormElement): void {
+    const data = new FormData(form)
+    const other = String(data.get('session') ?? '')
+    const seq = Number(data.get('seq') ?? this.seq)
+    if (!other || !Number.isSafeInteger(seq) || seq < 1) return
+    location.hash = compareHref(`${this.session}#${this.seq}`, `${other}#${seq}`)
+  }
+
+  private _comparePicker(): TemplateResult | typeof nothing {
+    if (!this._others) return nothing
+    return html`<form class="compare" data-testid="compare-form" @submit=${(e: Event) => (e.preventDefault(), this._compareWith(e.target as HTMLFormElement))}>
+      <label>Compare #${this.seq} with
+        <select name="session" data-testid="compare-session">${this._others.map((n) => html`<option value=${n}>${n}</option>`)}</select></label>
+      <label>exchange # <input name="seq" type="number" min="1" .value=${String(this.seq)} data-testid="compare-seq" /></label>
+      <button type="submit" data-testid="compare-go">Compare</button>
+    </form>`
   }
 
   private async _copy(text: string, what: string): Promise<void> {
@@ -121,8 +157,10 @@ export class ExchangeView extends LitElement {
           <span class="actions">
             <button @click=${() => void this._copy(link, 'link')} title="copy a link to this view">${this._copied === 'link' ? 'Copied' : 'Copy link'}</button>
             <button data-testid="copy-curl" @click=${() => void this._copy(toCurl(x, this._reveal), 'curl')}>${this._copied === 'curl' ? 'Copied' : 'Copy as cURL'}</button>
+            <button data-testid="compare-with" @click=${() => void this._openCompare()}>Compare with…</button>
           </span>
         </div>
+        ${this._comparePicker()}
       </header>
       <nav class="tabs" role="tablist">
         ${TABS.map((t) => html`<button role="tab" data-tab=${t} aria-selected=${t === this.tab} class=${t === this.tab ? 'on' : ''} @click=${() => navigate({ tab: t })}>${TAB_LABELS[t]}</button>`)}

@@ -8,6 +8,7 @@ import { TOKEN_REFUSED_EVENT, TOKEN_REQUIRED, tokenRefusal } from '../token.js'
 import './session-list.js'
 import './session-view.js'
 import './entity-view.js'
+import './compare-view.js'
 import './error-notifier.js'
 
 /**
@@ -58,7 +59,7 @@ export class ReltapeApp extends LitElement {
 
   override render(): TemplateResult {
     const r = this._route
-    document.title = r.session ? `${r.session}${r.seq !== null ? ` #${r.seq}` : ''} · reltape` : 'reltape viewer'
+    document.title = r.compare ? `${r.compare.a} ↔ ${r.compare.b} · reltape` : r.session ? `${r.session}${r.seq !== null ? ` #${r.seq}` : ''} · reltape` : 'reltape viewer'
     return html`
       <header class="app"><a href="#/" class="logo">reltape</a><span class="tag">viewer</span></header>
       <main>
@@ -68,6 +69,8 @@ export class ReltapeApp extends LitElement {
               <p data-testid="token-message">${this._locked}</p>
               <p class="code"><code>${TOKEN_REQUIRED}</code></p>
             </div>`
+          : r.compare
+            ? html`<compare-view .a=${r.compare.a} .b=${r.compare.b}></compare-view>`
           : r.session && r.entities
             ? html`<entity-view .session=${r.session} .type=${r.entities.type} .entityId=${r.entities.id}></entity-view>`
           : r.session

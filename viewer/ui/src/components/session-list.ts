@@ -2,7 +2,7 @@ import { LitElement, css, html, type TemplateResult } from 'lit'
 import { api, urls, type SessionListItem } from '../api.js'
 import { formatDateTime } from '../format.js'
 import { reportError } from '../report-error.js'
-import { formatRoute } from '../route.js'
+import { compareHref, formatRoute } from '../route.js'
 
 /**
  * The sessions in the viewer's directory. A session that fails validation is listed with its error
@@ -12,16 +12,25 @@ export class SessionList extends LitElement {
   static override properties = {
     _sessions: { state: true },
     _loaded: { state: true },
+    _picked: { state: true },
   }
 
   declare private _sessions: SessionListItem[]
   declare private _loaded: boolean
+  /** Sessions ticked for comparison, in the order ticked (at most two: a third replaces the oldest). */
+  declare private _picked: string[]
   private _events: EventSource | null = null
 
   constructor() {
     super()
     this._sessions = []
     this._loaded = false
+    this._picked = []
+  }
+
+  private _pick(name: string, on: boolean): void {
+    const rest = this._picked.filter((n) => n !== name)
+    this._picked = on ? [...rest, name].slice(-2) : rest
   }
 
   override connectedCallback(): void {
@@ -57,16 +66,24 @@ export class SessionList extends LitElement {
 
   override render(): TemplateResult {
     if (this._loaded && this._sessions.length === 0) return html`<p class="empty">No sessions yet. Record one with <code>reltape record</code>.</p>`
-    return html`<table>
-      <thead><tr><th>Session</th><th class="r">Exchanges</th><th class="r">Errors</th><th class="r">Identities</th><th>Created</th><th>Updated</th></tr></thead>
+    const [a, b] = this._picked
+    return html`<p class="compare">
+        ${a !== undefined && b !== undefined
+          ? html`<a href=${compareHref(a, b)} data-testid="compare-picked">Compare ${a} with ${b}</a>`
+          : html`<span class="muted">Tick two sessions to compare them.</span>`}
+      </p>
+      <table>
+      <thead><tr><th></th><th>Session</th><th class="r">Exchanges</th><th class="r">Errors</th><th class="r">Identities</th><th>Created</th><th>Updated</th></tr></thead>
       <tbody>
         ${this._sessions.map((s) =>
           s.invalid !== undefined
             ? html`<tr class="invalid" data-testid="session-row" data-name=${s.name}>
+                <td></td>
                 <td class="name">${s.name}</td>
                 <td colspan="5" class="why" data-testid="session-invalid">Cannot open: ${s.invalid}</td>
               </tr>`
             : html`<tr data-testid="session-row" data-name=${s.name}>
+                <td class="pick"><input type="checkbox" data-testid="compare-pick" aria-label="compare ${s.name}" .checked=${this._picked.includes(s.name)} @change=${(e: Event) => this._pick(s.name, (e.target as HTMLInputElement).checked)} /></td>
                 <td class="name"><a href=${formatRoute({ session: s.name })}>${s.name}</a></td>
                 <td class="r">${s.exchanges.toLocaleString()}</td>
                 <td class="r ${s.errors ? 'errs' : ''}">${s.errors.toLocaleString()}</td>
@@ -91,7 +108,9 @@ export class SessionList extends LitElement {
     .errs { color: var(--err); font-weight: 600; }
     tr.invalid { background: var(--err-bg); }
     .why { color: var(--err); font-family: var(--font-mono); font-size: 12px; word-break: break-word; }
-    .empty { color: var(--fg-muted); }
+    .empty, .muted { color: var(--fg-muted); }
+    .compare { margin: 0 0 8px; font-size: 13px; }
+    .pick { width: 1px; }
   `
 }
 

@@ -1,0 +1,101 @@
+/**
+ * `refresh`: every request goes to the upstream and is answered live; its exchange is journaled into a new session
+ * written by the store's writer in a hidden directory beside the sessions (`.refresh-<name>-<pid>/<name>.json`, so
+ * the session's own name is in its head and nothing half-written is ever listed). The old session's lock is held
+ * for the whole run, so nothing else records into it. At `close()`, once the new file is complete and folded:
+ * the old file is copied to `<name>.before-refresh.json` (a complete copy first), then the new file is renamed over
+ * the old one (one atomic step: the name always holds a whole session), and the stale index is removed. When no call
+ * was answered, nothing is replaced: a refresh that saw no traffic must not empty a session.
+ */
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { acquireLock, type LockHandle } from '../store/lock.js'
+import { pathsOfFile, type SessionPaths } from '../store/paths.js'
+import { SessionStore, type SessionWriter } from '../store/store.js'
+import type { UpstreamClient } from '../store/upstream-client.js'
+import { toolName } from '../store/version.js'
+import type { ResolvedRules } from './options.js'
+import { MissRecorder } from './record-missing.js'
+
+/** The name of the copy kept of a refreshed session's previous file. */
+export function beforeRefreshName(name: string): string {
+  return `${name}.before-refresh`
+}
+
+export class RefreshRecorder extends MissRecorder {
+  #finishing: Promise<void> | null = null
+  #answered = 0
+
+  constructor(
+    writer: SessionWriter,
+    client: UpstreamClient,
+    upstream: string,
+    /** The session being refreshed. */
+    readonly target: SessionPaths,
+    /** Its lock, held since opening. */
+    readonly targetLock: LockHandle,
+    /** The hidden directory the new session is written in. */
+    readonly workDir: string,
+    readonly log: ((line: string) => void) | null,
+  ) {
+    super(writer, client, upstream)
+  }
+
+  override async fill(live: Parameters<MissRecorder['fill']>[0]): ReturnType<MissRecorder['fill']> {
+    const filled = await super.fill(live)
+    if (filled.exchange) this.#answered++
+    return filled
+  }
+
+  /** Closes the new session, puts it in place of the old one (kept as `<name>.before-refresh.json`), releases the lock. Once. */
+  override close(): Promise<void> {
+    this.#finishing ??= this.#finish()
+    return this.#finishing
+  }
+
+  async #finish(): Promise<void> {
+    try {
+      await super.close()
+      if (this.#answered === 0) {
+        this.log?.(`REFRESH nothing was answered live: ${this.target.file} is left as it was`)
+        return
+      }
+      const fresh = this.writer.paths
+      const keep = join(dirname(this.target.file), `${beforeRefreshName(this.target.name)}.json`)
+      const keepPaths = pathsOfFile(keep)
+      // The copy is complete before the name changes: at every moment both names hold a whole session.
+      copyFileSync(this.target.file, `${keep}.tmp`)
+      renameSync(`${keep}.tmp`, keep)
+      if (existsSync(keepPaths.index)) unlinkSync(keepPaths.index)
+      renameSync(fresh.file, this.target.file)
+      if (existsSync(this.target.index)) unlinkSync(this.target.index)
+      if (existsSync(fresh.index)) renameSync(fresh.index, this.target.index)
+      this.log?.(`REFRESH ${this.target.file}: replaced by ${this.#answered} live exchange(s); the previous file is kept as ${keep}`)
+    } finally {
+      rmSync(this.workDir, { recursive: true, force: true })
+      this.targetLock.release()
+    }
+  }
+}
+
+/**
+ * Opens the refresh of a session on disk: folds a journal left by a crash, takes the session's lock, and starts the
+ * new session's writer in a hidden directory beside it. Throws (with nothing left behind) when any step fails.
+ */
+export async function openRefresh(paths: SessionPaths, rules: ResolvedRules, client: UpstreamClient): Promise<RefreshRecorder> {
+  const warn = (m: string) => rules.log?.(`WARN ${m}`)
+  const store = new SessionStore(dirname(paths.file))
+  await store.foldAbandoned(paths, warn)
+  const lock = acquireLock(paths.lock, `refreshing from ${rules.upstream} (${toolName})`, warn)
+  const workDir = join(dirname(paths.file), `.refresh-${paths.name}-${process.pid}`)
+  try {
+    rmSync(workDir, { recursive: true, force: true })
+    mkdirSync(workDir, { recursive: true })
+    const writer = await new SessionStore(workDir).open(paths.name, { recording: { tool: toolName, mode: 'reverse', upstream: rules.upstream }, warn })
+    return new RefreshRecorder(writer, client, rules.upstream!, paths, lock, workDir, rules.log)
+  } catch (e) {
+    rmSync(workDir, { recursive: true, force: true })
+    lock.release()
+    throw e
+  }
+}
