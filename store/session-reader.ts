@@ -190,6 +190,10 @@ type JournalPart = { indexed: IndexedJournal | null; rows: SessionRow[]; identit
 type Known = { trailer: Omit<IndexTrailer, 'journalRowsAt'>; rows: SessionRow[] }
 
 const SAVE_AFTER_JOURNAL_ROWS = 1000
+/** Rows read together by exchangesOf: gaps under GAP_BYTES are read through, runs stop at RUN_BYTES. */
+const GAP_BYTES = 64 * 1024
+const RUN_BYTES = 4 << 20
+const BATCH_EXCHANGES = 256
 
 export class SessionReader {
   /** Rows in seq order. */
@@ -307,9 +311,52 @@ export class SessionReader {
     return this.#parse(seq, row.src === FROM_FILE ? bytes : exchangeTextOfLine(bytes))
   }
 
-  /** Every exchange in seq order, read one at a time. */
+  /**
+   * Several exchanges, in the order asked: rows that lie close together in a file are read with one read, so walking
+   * a session (a diff, an export) costs its bytes, not a file opening per exchange.
+   */
+  async exchangesOf(seqs: readonly number[]): Promise<Exchange[]> {
+    const wanted = seqs.map((seq) => ({ seq, row: this.#rowOrThrow(seq) }))
+    const bytes = new Map<number, Buffer>()
+    for (const src of [FROM_FILE, FROM_JOURNAL] as const) {
+      const mine = wanted.filter((w) => w.row.src === src).sort((x, y) => x.row.offset - y.row.offset)
+      if (mine.length === 0) continue
+      const handle = await open(src === FROM_FILE ? this.paths.file : this.paths.journal, 'r')
+      try {
+        for (let i = 0; i < mine.length; ) {
+          // One read for a run of rows with small gaps, up to a few megabytes.
+          const start = mine[i]!.row.offset
+          let j = i
+          let end = start + mine[i]!.row.length
+          while (j + 1 < mine.length && mine[j + 1]!.row.offset - end < GAP_BYTES && mine[j + 1]!.row.offset + mine[j + 1]!.row.length - start <= RUN_BYTES) {
+            j++
+            end = Math.max(end, mine[j]!.row.offset + mine[j]!.row.length)
+          }
+          const run = Buffer.allocUnsafe(end - start)
+          let got = 0
+          while (got < run.length) {
+            const { bytesRead } = await handle.read(run, got, run.length - got, start + got)
+            if (bytesRead === 0) break
+            got += bytesRead
+          }
+          for (let k = i; k <= j; k++) {
+            const { seq, row } = mine[k]!
+            const span = run.subarray(row.offset - start, row.offset - start + row.length)
+            bytes.set(seq, src === FROM_FILE ? span : exchangeTextOfLine(span))
+          }
+          i = j + 1
+        }
+      } finally {
+        await handle.close()
+      }
+    }
+    return wanted.map(({ seq }) => this.#parse(seq, bytes.get(seq)!))
+  }
+
+  /** Every exchange in seq order, read a few hundred at a time. */
   async *exchanges(): AsyncGenerator<Exchange> {
-    for (const row of [...this.rows]) yield await this.exchange(row.summary.seq)
+    const seqs = this.rows.map((r) => r.summary.seq)
+    for (let i = 0; i < seqs.length; i += BATCH_EXCHANGES) for (const e of await this.exchangesOf(seqs.slice(i, i + BATCH_EXCHANGES))) yield e
   }
 
   #rowOrThrow(seq: number): SessionRow {
