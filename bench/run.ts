@@ -8,6 +8,7 @@ import { saveResults, printTable, type ResultRow } from './lib/results.js'
 import type { Scenario } from './lib/scenario.js'
 import { capture } from './capture.js'
 import { drift } from './drift.js'
+import { entities } from './entities.js'
 import { har } from './har.js'
 import { recording } from './recording.js'
 import { replay } from './replay.js'
@@ -15,7 +16,7 @@ import { scale } from './scale.js'
 import { sizes } from './sizes.js'
 import { viewer } from './viewer.js'
 
-const scenarios: Scenario[] = [recording, capture, replay, scale, viewer, sizes, har, drift]
+const scenarios: Scenario[] = [recording, capture, replay, scale, viewer, sizes, har, drift, entities]
 
 const { values } = parseArgs({
   options: {

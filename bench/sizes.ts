@@ -187,7 +187,7 @@ function newestSource(): { file: string; mtimeMs: number } {
  * is made into node_modules/.cache/reltape-bench/cli/ instead, so that the CLI runs the code the children run
  * (compiled from the sources) and dist/ is left to whoever builds it.
  */
-function cliToRun(ctx: ScenarioContext): { cli: string; note: string | null } {
+export function cliToRun(ctx: ScenarioContext): { cli: string; note: string | null } {
   if (!existsSync(DIST_CLI)) {
     ctx.log('  dist/bin/reltape.js is missing: running npm run build …')
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore', timeout: 600_000 })

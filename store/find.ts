@@ -43,29 +43,51 @@ async function errorMatches(session: string, reader: SessionReader, query: strin
  * appears anywhere, the string values inside request and response bodies that contain it (ignoring case).
  */
 export async function findInSessions(store: SessionStore, query: string, config?: EntityConfig, options: FindOptions = {}): Promise<FindMatch[]> {
+  const out: FindMatch[] = []
+  for await (const matches of findEachSession(store, query, config, options)) out.push(...matches)
+  return out
+}
+
+/**
+ * `findInSessions`' matches a session at a time, in the same order (sessions by name, then seq), so a caller can send
+ * them on as they come: one session's reader, entity index and matches are held at once, never every session's (the
+ * viewer's `GET /api/find` streams its answer from this).
+ */
+export async function* findEachSession(store: SessionStore, query: string, config?: EntityConfig, options: FindOptions = {}): AsyncGenerator<FindMatch[]> {
   const warn = options.warn ?? (() => {})
   if (options.session !== undefined) store.existing(options.session) // SESSION_NOT_FOUND, listing what there is
-  const names = options.session !== undefined ? [options.session] : store.names()
-  const readers: { name: string; reader: SessionReader }[] = []
-  for (const name of names) {
+  const names = [...(options.session !== undefined ? [options.session] : store.names())].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const open = async (name: string): Promise<SessionReader | null> => {
     try {
-      readers.push({ name, reader: await store.reader(name) })
+      return await store.reader(name)
     } catch (e) {
       if (options.session !== undefined) throw e
       warn(`${name}: skipped: ${(e as Error).message}`)
+      return null
     }
   }
-  const out: FindMatch[] = []
-  for (const { name, reader } of readers) {
+  const readable: string[] = []
+  let found = false
+  for (const name of names) {
+    const reader = await open(name)
+    if (!reader) continue
+    readable.push(name)
     const { index } = await loadEntityIndex(reader, config)
-    out.push(...withSession(name, findInEntities(index, query)))
+    const out = withSession(name, findInEntities(index, query))
     if (!parseEntityKey(query)) out.push(...(await errorMatches(name, reader, query)))
+    if (out.length === 0) continue
+    found = true
+    yield dedupe(out)
   }
-  if (out.length > 0 || parseEntityKey(query)) return dedupe(out)
-  for (const { name, reader } of readers) {
+  if (found || parseEntityKey(query)) return
+  // Text: only when no Id or code matched anywhere.
+  for (const name of readable) {
+    const reader = await open(name)
+    if (!reader) continue
+    const out: FindMatch[] = []
     for (const row of reader.rows) out.push(...withSession(name, findText(await reader.exchange(row.summary.seq), query, config)))
+    if (out.length > 0) yield dedupe(out)
   }
-  return dedupe(out)
 }
 
 function dedupe(matches: FindMatch[]): FindMatch[] {

@@ -1,8 +1,11 @@
 /**
  * The viewer's entity routes: a session's entity list and one entity's timeline (its versions with their values
  * and changed fields as old → new, the calls that carried it, those that referred to it). The index is the store's
- * (store/entity-index.ts), kept per open session and brought up to date when the session grows.
+ * (store/entity-index.ts), kept per open session and brought up to date when the session grows. And the search over
+ * every session, `GET /api/find?q=QUERY`, answering what `reltape find --json` answers (store/find.ts: it reads each
+ * session's on-disk entity index in turn, so the server never holds every session for it).
  */
+import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import {
   answerShape,
@@ -19,6 +22,7 @@ import { relKey } from '../model/rels.js'
 import { checkSessionName } from '../model/session.js'
 import type { ExchangeSummary } from '../model/summary.js'
 import { loadEntityIndex, type SessionEntities } from '../store/entity-index.js'
+import { findEachSession, type FindMatch } from '../store/find.js'
 import { SessionNameError } from '../store/paths.js'
 import type { SessionReader } from '../store/session-reader.js'
 import { ViewerError } from './errors.js'
@@ -80,6 +84,52 @@ async function timelineOf(reader: SessionReader, entity: Entity, config: EntityC
 }
 
 export function registerEntityRoutes(app: FastifyInstance, cache: EntityCache): void {
+  app.get<{ Querystring: { q: string; limit?: number } }>(
+    '/api/find',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { q: { type: 'string', minLength: 1, maxLength: 300 }, limit: { type: 'integer', minimum: 1, maximum: 100_000 } },
+          required: ['q'],
+        },
+      },
+    },
+    async (request, reply) => {
+      const query = request.query.q.trim()
+      if (query === '') throw Object.assign(new Error('querystring/q must not be blank'), { statusCode: 400, code: 'FST_ERR_VALIDATION' })
+      // Sessions that cannot be read are skipped, as `reltape find` does (it warns; the list shows why they fail).
+      const sessions = findEachSession(cache.sessions.store, query, cache.config)
+      const { limit } = request.query
+      if (limit !== undefined) {
+        // The first `limit` matches; how many there are in all in a header (the UI lists a few, counts the rest).
+        const first: FindMatch[] = []
+        let total = 0
+        for await (const matches of sessions) {
+          total += matches.length
+          if (first.length < limit) first.push(...matches.slice(0, limit - first.length))
+        }
+        return reply.header('x-reltape-matches', String(total)).send(first)
+      }
+      // Every match, as `reltape find --json`: streamed a session at a time, so the answer is never held whole.
+      const first = await sessions.next() // a failure before any byte is sent is still an error answer
+      async function* body(): AsyncGenerator<string> {
+        let sep = '\n  '
+        yield '['
+        for (let r = first; !r.done; r = await sessions.next()) {
+          let chunk = ''
+          for (const m of r.value) {
+            chunk += sep + JSON.stringify(m)
+            sep = ',\n  '
+          }
+          yield chunk
+        }
+        yield sep === '\n  ' ? ']' : '\n]'
+      }
+      return reply.type('application/json; charset=utf-8').send(Readable.from(body()))
+    },
+  )
+
   app.get<{ Params: { name: string }; Querystring: { type?: string; q?: string } }>(
     '/api/sessions/:name/entities',
     {

@@ -58,10 +58,16 @@ export const urls = {
   entities: (name: string) => `api/sessions/${enc(name)}/entities`,
   entity: (name: string, type: string, id: string) => `api/sessions/${enc(name)}/entities/${enc(type)}/${enc(id)}`,
   compare: (a: string, b: string) => `api/compare?a=${enc(a)}&b=${enc(b)}`,
+  find: (q: string, limit?: number) => `api/find?q=${enc(q)}${limit === undefined ? '' : `&limit=${limit}`}`,
 }
 
 /** The JSON of a GET that succeeded; a failure is an ApiError with the server's code. */
 async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  return (await (await getOk(url, signal)).json()) as T
+}
+
+/** The response of a GET that succeeded; a failure is an ApiError with the server's code. */
+async function getOk(url: string, signal?: AbortSignal): Promise<Response> {
   let res: Response
   try {
     res = await fetch(url, { signal: signal ?? null, headers: { accept: 'application/json', ...authHeaders() } })
@@ -84,7 +90,15 @@ async function getJson<T>(url: string, signal?: AbortSignal): Promise<T> {
     }
     throw new ApiError(code, message, res.status)
   }
-  return (await res.json()) as T
+  return res
+}
+
+/** The first `limit` matches of a search over every session, and how many there are in all. */
+async function findFirst(q: string, limit: number, signal?: AbortSignal): Promise<{ matches: FindMatch[]; total: number }> {
+  const res = await getOk(urls.find(q, limit), signal)
+  const matches = (await res.json()) as FindMatch[]
+  const total = Number(res.headers.get('x-reltape-matches') ?? matches.length)
+  return { matches, total: Number.isFinite(total) ? total : matches.length }
 }
 
 export const api = {
@@ -96,7 +110,11 @@ export const api = {
   entities: (name: string, signal?: AbortSignal) => getJson<EntityList>(urls.entities(name), signal),
   entity: (name: string, type: string, id: string, signal?: AbortSignal) => getJson<EntityTimeline>(urls.entity(name, type, id), signal),
   compare: (a: string, b: string, signal?: AbortSignal) => getJson<CompareResult>(urls.compare(a, b), signal),
+  find: findFirst,
 }
+
+/** One match of `GET /api/find` (what `reltape find --json` prints). */
+export type FindMatch = { session: string; seq: number; where: string; entity?: string }
 
 /** One change between two calls. */
 export type CompareChange = Change

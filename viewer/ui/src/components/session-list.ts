@@ -3,10 +3,12 @@ import { api, urls, type SessionListItem } from '../api.js'
 import { formatDateTime } from '../format.js'
 import { reportError } from '../report-error.js'
 import { compareHref, formatRoute } from '../route.js'
+import './find-box.js'
 
 /**
  * The sessions in the viewer's directory. A session that fails validation is listed with its error
- * (it cannot be opened) rather than breaking the page. Refreshes when the server says the set changed.
+ * (it cannot be opened) rather than breaking the page. Refreshes when the server says the set changed. Above the
+ * list, the search over every session (`<find-box>`).
  */
 export class SessionList extends LitElement {
   static override properties = {
@@ -67,7 +69,8 @@ export class SessionList extends LitElement {
   override render(): TemplateResult {
     if (this._loaded && this._sessions.length === 0) return html`<p class="empty">No sessions yet. Record one with <code>reltape record</code>.</p>`
     const [a, b] = this._picked
-    return html`<p class="compare">
+    return html`<find-box></find-box>
+      <p class="compare">
         ${a !== undefined && b !== undefined
           ? html`<a href=${compareHref(a, b)} data-testid="compare-picked">Compare ${a} with ${b}</a>`
           : html`<span class="muted">Tick two sessions to compare them.</span>`}

@@ -1,0 +1,221 @@
+/**
+ * Entities: the entity index of a 10,000-exchange session of the sample's shape (lib/sample-sessions.ts), built in
+ * this process from the session's reader (`loadEntityIndex`, the `.NAME.entities` deleted first); then
+ * `node dist/bin/reltape.js find Clients#11 --json --dir DIR` as users run it over SESSIONS sessions of 10,000
+ * exchanges once indexed (spawn to exit, its own peak RSS); then a `reltape view` child answering
+ * `GET /api/find?q=Clients#11` over the same directory, and its resident memory after the search.
+ */
+import { execFile, spawn } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { loadEntityIndex, entitiesPath } from '../store/entity-index.js'
+import { SessionStore } from '../store/store.js'
+import { loadRelsConfig } from '../viewer/config.js'
+import type { ResultRow } from './lib/results.js'
+import { writeSampleSession } from './lib/sample-sessions.js'
+import type { Scenario, ScenarioContext } from './lib/scenario.js'
+import { median, spread } from './lib/stats.js'
+import { cliToRun } from './sizes.js'
+
+const NAME = 'entities'
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const PRELOAD = fileURLToPath(new URL('lib/peak-rss.cjs', import.meta.url))
+const QUERY = 'Clients#11'
+/** An entity no session holds: what reading every session's entity index costs, without matches to print. */
+const NONE = 'Clients#999999'
+const MB = 1024 * 1024
+
+type Found = { session: string; seq: number; where: string; entity?: string }
+
+/** `node CLI find QUERY --json --dir DIR`: spawn to exit, its peak RSS (VmHWM at exit) and its matches. */
+function runFind(cli: string, dir: string, peakFile: string, query = QUERY): Promise<{ ms: number; peak: number; matches: Found[] }> {
+  rmSync(peakFile, { force: true })
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now()
+    execFile(
+      process.execPath,
+      ['-r', PRELOAD, cli, 'find', query, '--json', '--dir', dir],
+      { cwd: ROOT, env: { ...process.env, RELTAPE_BENCH_PEAK_FILE: peakFile }, maxBuffer: 256 << 20, timeout: 900_000 },
+      (error, stdout, stderr) => {
+        const ms = performance.now() - t0
+        if (error && error.code !== 1) return reject(new Error(`reltape find failed (${error.message.split('\n')[0]}): ${stderr.trim().slice(-1500)}`))
+        try {
+          resolve({ ms, peak: Number(readFileSync(peakFile, 'utf8')) * 1024, matches: JSON.parse(stdout) as Found[] })
+        } catch (e) {
+          reject(e as Error)
+        }
+      },
+    )
+  })
+}
+
+function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`)
+  return Number(m[1]) * 1024
+}
+
+/** `node CLI view --dir DIR --port 0`, until it prints its link (which holds the token). */
+async function startView(cli: string, dir: string): Promise<{ pid: number; url: URL; stop(): void }> {
+  const child = spawn(process.execPath, [cli, 'view', '--dir', dir, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const url = await new Promise<URL>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`reltape view printed no link in 60 s: ${err.slice(-800)}`)), 60_000)
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /reltape view: (\S+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(new URL(m[1]!))
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`reltape view exited (${code}): ${err.slice(-800)}`))
+    })
+  })
+  return { pid: child.pid!, url, stop: () => child.kill('SIGTERM') }
+}
+
+async function run(ctx: ScenarioContext): Promise<ResultRow[]> {
+  const sessions = ctx.quick ? 5 : 50
+  const exchanges = ctx.quick ? 2_000 : 10_000
+  const reps = ctx.quick ? 1 : 3
+  const { cli, note: cliNote } = cliToRun(ctx)
+  const dir = await mkdtemp(join(tmpdir(), 'reltape-bench-entities-'))
+  const rows: ResultRow[] = []
+  try {
+    ctx.log(`  writing ${sessions} sessions of ${exchanges.toLocaleString('en-US')} exchanges into ${dir} …`)
+    const tGen = performance.now()
+    for (let i = 1; i <= sessions; i++) await writeSampleSession(dir, `s${String(i).padStart(2, '0')}`, exchanges)
+    ctx.log(`  written in ${((performance.now() - tGen) / 1000).toFixed(1)} s`)
+
+    // 1. One session's entity index, built from its reader (the session index already there).
+    const config = await loadRelsConfig(dir)
+    const store = new SessionStore(dir)
+    const times: number[] = []
+    let entityCount = 0
+    for (let r = 0; r <= reps; r++) {
+      const reader = await store.reader('s01')
+      rmSync(entitiesPath(reader.paths), { force: true })
+      const t0 = performance.now()
+      const { index } = await loadEntityIndex(reader, config)
+      const ms = performance.now() - t0
+      entityCount = index.entities().length
+      if (r > 0) times.push(ms) // the first is a warm-up
+    }
+    const idx = median(times)
+    rows.push({
+      scenario: NAME,
+      metric: `entity index of a ${exchanges.toLocaleString('en-US')}-exchange session (built, written)`,
+      value: Math.round(idx),
+      unit: 'ms',
+      baseline: null,
+      ratio: null,
+      spread: spread(times),
+      target: '≤ 1000 ms',
+      met: idx <= 1000,
+      note: `loadEntityIndex(reader, config) in this process with .s01.entities deleted first (${entityCount.toLocaleString('en-US')} entities); median of ${reps} after a warm-up`,
+    })
+
+    // 2. `reltape find` over every session, once indexed (the first run builds the indexes).
+    const peakFile = join(dir, '.peak')
+    ctx.log(`  first reltape find over ${sessions} sessions (builds their indexes) …`)
+    const cold = await runFind(cli, dir, peakFile)
+    ctx.log(`  cold: ${(cold.ms / 1000).toFixed(1)} s, ${cold.matches.length} matches`)
+    const found: { ms: number; peak: number; matches: Found[] }[] = []
+    for (let r = 0; r < reps; r++) found.push(await runFind(cli, dir, peakFile))
+    const findMs = median(found.map((f) => f.ms))
+    const matches = found[0]!.matches
+    const inSessions = new Set(matches.map((m) => m.session)).size
+    if (inSessions !== sessions) throw new Error(`reltape find found ${QUERY} in ${inSessions} of ${sessions} sessions`)
+    rows.push({
+      scenario: NAME,
+      metric: `\`reltape find ${QUERY} --json\` over ${sessions} sessions of ${exchanges.toLocaleString('en-US')} exchanges, indexed`,
+      value: Math.round(findMs),
+      unit: 'ms',
+      baseline: null,
+      ratio: null,
+      spread: spread(found.map((f) => f.ms)),
+      target: '≤ 1000 ms',
+      met: findMs <= 1000,
+      note: `node dist/bin/reltape.js spawn to exit, ${matches.length.toLocaleString('en-US')} matches; median of ${reps}; the first run (building every session's index and entity index) took ${(cold.ms / 1000).toFixed(1)} s${cliNote ? `; ${cliNote}` : ''}`,
+    })
+    const peak = median(found.map((f) => f.peak)) / MB
+    rows.push({ scenario: NAME, metric: '`reltape find` over the same: peak RSS', value: Math.round(peak), unit: 'MB', baseline: null, ratio: null, note: 'VmHWM at exit (lib/peak-rss.cjs)' })
+    const empty: { ms: number; peak: number; matches: Found[] }[] = []
+    for (let r = 0; r < reps; r++) empty.push(await runFind(cli, dir, peakFile, NONE))
+    if (empty.some((f) => f.matches.length !== 0)) throw new Error(`reltape find ${NONE} found something`)
+    const emptyMs = median(empty.map((f) => f.ms))
+    rows.push({
+      scenario: NAME,
+      metric: `\`reltape find ${NONE} --json\` over the same (no match)`,
+      value: Math.round(emptyMs),
+      unit: 'ms',
+      baseline: null,
+      ratio: null,
+      spread: spread(empty.map((f) => f.ms)),
+      target: '≤ 1000 ms',
+      met: emptyMs <= 1000,
+      note: `every session's entity index read, nothing printed: the search's own cost; peak RSS ${Math.round(median(empty.map((f) => f.peak)) / MB)} MB; median of ${reps}`,
+    })
+
+    // 3. The viewer answering the same search.
+    const view = await startView(cli, dir)
+    try {
+      const token = view.url.searchParams.get('token') ?? ''
+      const ask = async (limit?: number): Promise<{ ms: number; count: number }> => {
+        const t0 = performance.now()
+        const res = await fetch(`${view.url.origin}/api/find?q=${encodeURIComponent(QUERY)}${limit ? `&limit=${limit}` : ''}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(300_000) })
+        if (!res.ok) throw new Error(`GET /api/find: ${res.status} ${await res.text()}`)
+        const body = (await res.json()) as Found[]
+        return { ms: performance.now() - t0, count: body.length }
+      }
+      const box: number[] = []
+      for (let r = 0; r < reps; r++) {
+        const a = await ask(200)
+        if (a.count !== Math.min(200, matches.length)) throw new Error(`GET /api/find&limit=200 answered ${a.count} matches`)
+        box.push(a.ms)
+      }
+      const boxMs = median(box)
+      rows.push({ scenario: NAME, metric: `viewer search box: \`GET /api/find?q=${QUERY}&limit=200\` over the same`, value: Math.round(boxMs), unit: 'ms', baseline: null, ratio: null, spread: spread(box), note: `what the search box asks (the first 200 and the total); median of ${reps}` })
+      const asked: number[] = []
+      for (let r = 0; r < reps; r++) {
+        const a = await ask()
+        if (a.count !== matches.length) throw new Error(`GET /api/find answered ${a.count} matches, reltape find ${matches.length}`)
+        asked.push(a.ms)
+      }
+      const rss = procStatus(view.pid, 'VmRSS') / MB
+      const hwm = procStatus(view.pid, 'VmHWM') / MB
+      const apiMs = median(asked)
+      rows.push({ scenario: NAME, metric: `viewer \`GET /api/find?q=${QUERY}\` over the same, every match`, value: Math.round(apiMs), unit: 'ms', baseline: null, ratio: null, spread: spread(asked), note: `a \`reltape view\` child (its background warm-up running too), the answer streamed a session at a time and read whole by this process; median of ${reps}` })
+      rows.push({
+        scenario: NAME,
+        metric: 'viewer RSS after the searches',
+        value: Math.round(rss),
+        unit: 'MB',
+        baseline: null,
+        ratio: null,
+        target: '≤ 300 MB',
+        met: rss <= 300,
+        note: `VmRSS of the \`reltape view\` child after ${reps} searches of each kind; its peak (VmHWM) ${Math.round(hwm)} MB`,
+      })
+    } finally {
+      view.stop()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return rows
+}
+
+export const entities: Scenario = {
+  name: NAME,
+  describe: 'entity index of a 10,000-exchange session; `reltape find` and the viewer search over 50 such sessions, indexed',
+  run,
+}

@@ -1,0 +1,151 @@
+import { LitElement, css, html, nothing, type TemplateResult } from 'lit'
+import { api, type FindMatch } from '../api.js'
+import { reportError } from '../report-error.js'
+import { entityHref, exchangeHref } from '../route.js'
+
+/** The most matches listed (asked of the server); the rest are counted (`reltape find` lists them all). */
+const SHOWN = 200
+/** How long typing pauses before the search runs (Enter runs it at once). */
+const DEBOUNCE_MS = 300
+
+/** `Type#Id`, as model/entities.ts's parseEntityKey reads it (kept here so the UI bundle needs none of the model's code). */
+function entityParts(key: string): { type: string; id: string } | null {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)#(.+)$/.exec(key)
+  return m ? { type: m[1]!, id: m[2]! } : null
+}
+
+/**
+ * The search over every session (`GET /api/find`, what `reltape find` answers): an entity (`Clients#11`), an Id, an
+ * `Error.Code` or a string. Each match links to its exchange and, when it sits in an entity, to that entity's
+ * timeline. Recorded text is rendered as text (Lit's escaping), never as HTML.
+ */
+export class FindBox extends LitElement {
+  static override properties = {
+    _query: { state: true },
+    _matches: { state: true },
+    _total: { state: true },
+    _busy: { state: true },
+  }
+
+  /** The query the matches answer (null: no search yet). */
+  declare private _query: string | null
+  declare private _matches: FindMatch[]
+  /** How many matches there are in all (more than listed when over SHOWN). */
+  declare private _total: number
+  declare private _busy: boolean
+  private _timer: ReturnType<typeof setTimeout> | null = null
+  private _abort: AbortController | null = null
+
+  constructor() {
+    super()
+    this._query = null
+    this._matches = []
+    this._total = 0
+    this._busy = false
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback()
+    if (this._timer) clearTimeout(this._timer)
+    this._abort?.abort()
+  }
+
+  private _onInput(e: Event): void {
+    const q = (e.target as HTMLInputElement).value
+    if (this._timer) clearTimeout(this._timer)
+    this._timer = setTimeout(() => void this._search(q), DEBOUNCE_MS)
+  }
+
+  private _onSubmit(e: Event): void {
+    e.preventDefault()
+    if (this._timer) clearTimeout(this._timer)
+    const input = this.renderRoot.querySelector('input')
+    void this._search(input?.value ?? '')
+  }
+
+  private async _search(raw: string): Promise<void> {
+    const q = raw.trim()
+    this._abort?.abort()
+    if (q === '') {
+      this._query = null
+      this._matches = []
+      this._busy = false
+      return
+    }
+    if (q === this._query && !this._busy) return
+    const abort = (this._abort = new AbortController())
+    this._busy = true
+    try {
+      const { matches, total } = await api.find(q, SHOWN, abort.signal)
+      if (abort.signal.aborted) return
+      this._matches = matches
+      this._total = total
+      this._query = q
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') return
+      reportError(err, `searching the sessions for ${JSON.stringify(q)}`)
+    } finally {
+      if (this._abort === abort) this._busy = false
+    }
+  }
+
+  private _row(m: FindMatch): TemplateResult {
+    const entity = m.entity !== undefined ? entityParts(m.entity) : null
+    return html`<li data-testid="find-result" data-session=${m.session} data-seq=${m.seq}>
+      <a class="call" data-testid="find-exchange" href=${exchangeHref(m.session, m.seq)}><span class="session">${m.session}</span><span class="seq">#${m.seq}</span></a>
+      <span class="where">${m.where}</span>
+      ${entity && m.entity !== undefined
+        ? html`<a class="entity" data-testid="find-entity" href=${entityHref(entity.type, entity.id, m.session)}>${m.entity}</a>`
+        : nothing}
+    </li>`
+  }
+
+  override render(): TemplateResult {
+    const shown = this._matches
+    const total = Math.max(this._total, shown.length)
+    return html`<form role="search" @submit=${this._onSubmit}>
+        <input
+          type="search"
+          data-testid="find-input"
+          aria-label="find in all sessions"
+          placeholder="Find in all sessions: Clients#11, an Id, an Error.Code, text…"
+          @input=${this._onInput}
+        />
+        ${this._busy ? html`<span class="muted" data-testid="find-busy">searching…</span>` : nothing}
+      </form>
+      ${this._query === null
+        ? nothing
+        : html`<div class="results" data-testid="find-results">
+            <p class="muted" data-testid="find-count">
+              ${total === 0
+                ? html`Nothing found for <code>${this._query}</code>.`
+                : html`${total.toLocaleString()} match${total === 1 ? '' : 'es'} for <code>${this._query}</code>${total > shown.length ? html` (the first ${shown.length.toLocaleString()} shown; \`reltape find\` lists them all)` : nothing}`}
+            </p>
+            <ul>
+              ${shown.map((m) => this._row(m))}
+            </ul>
+          </div>`}`
+  }
+
+  static override styles = css`
+    :host { display: block; max-width: 1100px; margin: 0 0 12px; font-size: 13px; }
+    form { display: flex; gap: 8px; align-items: center; }
+    input { flex: 1; max-width: 520px; font: inherit; padding: 4px 8px; border: 1px solid var(--border); border-radius: 4px; }
+    .results { margin-top: 6px; max-height: 40vh; overflow: auto; border: 1px solid var(--border); border-radius: 4px; padding: 4px 10px; }
+    ul { list-style: none; margin: 0; padding: 0; }
+    li { display: flex; gap: 12px; align-items: baseline; padding: 2px 0; border-bottom: 1px solid #f0f2f4; }
+    .call, .where, .entity { font-family: var(--font-mono); font-size: 12px; word-break: break-all; }
+    .seq { color: var(--fg-muted); margin-left: 2px; }
+    a { color: var(--accent); text-decoration: none; }
+    a:hover { text-decoration: underline; }
+    .muted { color: var(--fg-muted); margin: 4px 0; }
+  `
+}
+
+customElements.define('find-box', FindBox)
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'find-box': FindBox
+  }
+}
