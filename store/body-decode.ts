@@ -4,6 +4,7 @@
  */
 import { brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, inflate, inflateRaw, inflateRawSync, inflateSync } from 'node:zlib'
 import { promisify } from 'node:util'
+import { exceedsJsonDepth } from '../model/json-depth.js'
 import type { Body, MultipartPart } from '../model/session.js'
 
 /** Below this size a body is decoded synchronously: cheaper than a trip through the thread pool. */
@@ -115,6 +116,8 @@ export function classifyBody(bytes: Buffer, contentType: string | undefined, opt
     if (text !== null) {
       try {
         const json: unknown = JSON.parse(text)
+        // Nested past the depth every part of reltape walks: kept as its text, which replay serves and the viewer shows.
+        if (exceedsJsonDepth(json)) return { kind: 'text', text, contentType: ct, size }
         return JSON.stringify(json) === text ? { kind: 'json', json, contentType: ct, size } : { kind: 'json', json, raw: text, contentType: ct, size }
       } catch {
         // Invalid JSON under a JSON content type: kept as the text it is.
