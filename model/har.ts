@@ -7,7 +7,7 @@
  * Playwright `status: -1` with `_failureText`, mitmproxy `response._error` and timings that may be null, Firefox
  * and HTTP Toolkit dates with a UTC offset.
  */
-import type { Entry as HarEntry, Header as HarHeader, Cookie as HarCookie, QueryString as HarQuery, Timings as HarTimings } from 'har-format'
+import type { Header as HarHeader, Cookie as HarCookie, QueryString as HarQuery, Timings as HarTimings } from 'har-format'
 import { ReltapeError } from './errors.js'
 import type { AuthVia, ExchangeError, HeaderPair, Identity, Recording } from './session.js'
 

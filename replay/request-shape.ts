@@ -4,7 +4,6 @@
  * the text parses, multipart by its parts, anything else by a digest of its bytes.
  */
 import { findToken } from '../model/auth.js'
-import { headerValue } from '../model/headers.js'
 import { parseQuery, type RequestShape } from '../model/match.js'
 import type { HeaderPair, Session } from '../model/session.js'
 import { keyBodyFromBytes, type JudgedBody } from '../store/request-key.js'

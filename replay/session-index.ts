@@ -147,6 +147,8 @@ export class SessionIndex {
   /** The host names the session's requests were made to (lowercased, without port): replay answers a Host among them. */
   readonly recordedHosts = new Set<string>()
   readonly #cors = new Map<string, OutgoingHeaders | null>()
+  /** Hosts as recorded (`host:port`), so that each is turned into a host name once. */
+  readonly #hosts = new Set<string>()
   #origins: Set<string> | null = null
 
   /** Where exchanges are read from; the rows were needed once, to index, and are not kept. */
@@ -177,7 +179,14 @@ export class SessionIndex {
    */
   add(exchange: Exchange, key: string): Recording {
     this.#added.set(exchange.seq, exchange)
-    const row = rowOf(exchange, FROM_FILE, 0, 0)
+    const recording = this.register(rowOf(exchange, FROM_FILE, 0, 0), key)
+    // The path's CORS headers are looked up again: this recording may be the first to have them.
+    this.#cors.delete(recording.path)
+    return recording
+  }
+
+  /** Files a recording under its key, its path and (for an OPTIONS) the path's preflights. */
+  register(row: SessionRow, key: string): Recording {
     const s = row.summary
     const method = s.method.toUpperCase()
     const recording = new Recording(s.seq, method, pathOf(s.host, s.path), key, s.durationMs, row.flags, this)
@@ -186,9 +195,12 @@ export class SessionIndex {
     push(this.byPath, recording.path, recording)
     if (method === 'OPTIONS') push(this.preflights, recording.path, recording)
     this.largestRequest = Math.max(this.largestRequest, s.requestSize)
-    if (s.host) this.recordedHosts.add(hostName(s.host))
-    // The path's CORS headers are looked up again: this recording may be the first to have them.
-    this.#cors.delete(recording.path)
+    if (s.host && !this.#hosts.has(s.host)) {
+      this.#hosts.add(s.host)
+      this.recordedHosts.add(hostName(s.host))
+    }
+    if (row.flags & ROW_TRUNCATED)
+      this.warnings.push(`exchange #${s.seq} (${method} ${recording.path}) has a body cut by the recorder: it is served as far as it was recorded`)
     return recording
   }
 
@@ -259,7 +271,6 @@ function defaultRules(rules: ResolvedRules): boolean {
 export async function indexSession(source: RecordingSource, rules: ResolvedRules): Promise<SessionIndex> {
   const index = new SessionIndex(source, rules)
   const fromIndex = defaultRules(rules)
-  const hosts = new Set<string>()
   let n = 0
   for (const row of source.rows) {
     const s = row.summary
@@ -275,19 +286,7 @@ export async function indexSession(source: RecordingSource, rules: ResolvedRules
       // Reading every exchange is long on a large session: let the event loop breathe.
       if (++n % 500 === 0) await new Promise((r) => setImmediate(r))
     }
-    const method = s.method.toUpperCase()
-    const recording = new Recording(s.seq, method, pathOf(s.host, s.path), key, s.durationMs, row.flags, index)
-    index.recordings.push(recording)
-    push(index.queues, key, recording)
-    push(index.byPath, recording.path, recording)
-    if (method === 'OPTIONS') push(index.preflights, recording.path, recording)
-    index.largestRequest = Math.max(index.largestRequest, s.requestSize)
-    if (s.host && !hosts.has(s.host)) {
-      hosts.add(s.host)
-      index.recordedHosts.add(hostName(s.host))
-    }
-    if (row.flags & ROW_TRUNCATED)
-      index.warnings.push(`exchange #${s.seq} (${method} ${recording.path}) has a body cut by the recorder: it is served as far as it was recorded`)
+    index.register(row, key)
   }
   return index
 }

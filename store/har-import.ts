@@ -12,6 +12,7 @@ import { existsSync, linkSync, readdirSync } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cookieValue, findToken, identityAlias, SESSION_COOKIE } from '../model/auth.js'
+import { processIsAlive } from './lock.js'
 import { ReltapeError } from '../model/errors.js'
 import { checkHarEntry, creatorOf, errorOf, logFactsOf, type HarEntryIn, type ReltapeLogFacts } from '../model/har.js'
 import { headerValue } from '../model/headers.js'
@@ -245,14 +246,6 @@ export function sessionNameFor(stem: string): string {
 
 const TEMP_PREFIX = '.import-'
 
-function pidIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** Removes the hidden folders of imports whose process is gone (a crash mid-import). */
 async function removeStaleImports(dir: string): Promise<void> {
@@ -264,7 +257,7 @@ async function removeStaleImports(dir: string): Promise<void> {
   }
   for (const name of names) {
     const m = /^\.import-(\d+)-[0-9a-f]+$/.exec(name)
-    if (m && Number(m[1]) !== process.pid && !pidIsAlive(Number(m[1]))) await rm(join(dir, name), { recursive: true, force: true })
+    if (m && Number(m[1]) !== process.pid && !processIsAlive(Number(m[1]))) await rm(join(dir, name), { recursive: true, force: true })
   }
 }
 

@@ -10,12 +10,11 @@
  * for written that is not.
  */
 import { closeSync, fsyncSync, ftruncateSync, renameSync, rmSync, writeSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
-import { basename, dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { ByteWindow } from './byte-window.js'
 import { ReltapeError } from '../model/errors.js'
 import { parseExchange, type Exchange, type Identity } from '../model/session.js'
-import { createPrivateFile, syncDir } from './private-file.js'
+import { createPrivateFile, syncDir, tempNameFor } from './private-file.js'
 
 export type JournalEntry = { t: 'exchange'; exchange: Exchange } | { t: 'identity'; identity: Identity }
 
@@ -136,7 +135,7 @@ export class JournalWriter {
 export async function rewriteJournal(file: string, transform: (line: string) => string | null): Promise<number> {
   const w = await ByteWindow.open(file)
   if (!w) return 0
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  const tmp = tempNameFor(file)
   let fd: number
   try {
     fd = createPrivateFile(tmp)

@@ -21,7 +21,8 @@ export class SessionLockedError extends ReltapeError<'SESSION_LOCKED'> {
 
 export type LockHandle = { release(): void }
 
-function isAlive(pid: number): boolean {
+/** True while a process of this pid runs (one of another user's counts: signalling it is only refused). */
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -42,7 +43,7 @@ function readLock(file: string): LockInfo | null {
 export function lockIsLive(file: string): boolean {
   const holder = readLock(file)
   if (!holder) return false
-  return holder.host !== hostname() || isAlive(holder.pid)
+  return holder.host !== hostname() || processIsAlive(holder.pid)
 }
 
 /**
@@ -64,7 +65,7 @@ export function acquireLock(file: string, purpose: string, warn: (message: strin
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
     }
     const holder = readLock(file)
-    if (holder && holder.host === mine.host && holder.pid !== process.pid && isAlive(holder.pid))
+    if (holder && holder.host === mine.host && holder.pid !== process.pid && processIsAlive(holder.pid))
       throw new SessionLockedError(file, holder)
     if (holder && holder.host !== mine.host) throw new SessionLockedError(file, holder)
     if (holder?.pid === process.pid) throw new SessionLockedError(file, holder)

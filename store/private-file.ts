@@ -4,7 +4,8 @@
  * the link's target.
  */
 import { chmodSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { basename, dirname, join } from 'node:path'
 import { ReltapeError } from '../model/errors.js'
 
 export const PRIVATE_FILE_MODE = 0o600
@@ -55,6 +56,14 @@ export function syncDir(dir: string): void {
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * The name of a new temporary file beside `file` (`.<name>.<pid>.<random>.tmp`): hidden, unique to this process and
+ * attempt, and marked with the pid so that a later writer can tell a crashed writer's leftover (removeStaleTemps).
+ */
+export function tempNameFor(file: string): string {
+  return join(dirname(file), `.${basename(file).replace(/^\./, '')}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
 }
 
 /** The directory of a file, for syncDir. */

@@ -10,15 +10,15 @@
  * A file whose head must change before its array (an older layout with `identities` first, once a new identity
  * appears) is written whole once, into a private temporary file renamed over it, in the layout that appends.
  */
-import { randomBytes } from 'node:crypto'
 import { constants, readdirSync, rmSync } from 'node:fs'
 import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { SessionHead } from '../model/session.js'
 import { exchangeTextOfLine } from './journal.js'
 import type { SessionPaths } from './paths.js'
-import { PlantedLinkError, PRIVATE_FILE_MODE, syncDir } from './private-file.js'
-import { FROM_FILE, type FileStamp, type SessionRow } from './session-index.js'
+import { processIsAlive } from './lock.js'
+import { PlantedLinkError, PRIVATE_FILE_MODE, syncDir, tempNameFor } from './private-file.js'
+import { FROM_FILE, stampOf, type FileStamp, type SessionRow } from './session-index.js'
 import type { FileLayout } from './session-scan.js'
 
 /** Head keys that change while a session is recorded: written after the exchanges, where an append rewrites them. */
@@ -154,24 +154,13 @@ export function removeStaleTemps(file: string): void {
     const m = ours.exec(entry)
     if (!m) continue
     const pid = m[3] ? Number(m[3]) : null
-    if (pid !== null && pid !== process.pid && isAlive(pid)) continue
+    if (pid !== null && pid !== process.pid && processIsAlive(pid)) continue
     if (pid === process.pid) continue
     rmSync(join(dir, entry), { force: true })
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
-function tmpName(file: string): string {
-  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-}
 
 async function stampOfHandle(handle: FileHandle): Promise<FileStamp> {
   const s = await handle.stat()
@@ -218,7 +207,7 @@ async function appendInPlace(file: string, disk: NonNullable<FileOnDisk>, head: 
 }
 
 async function rewrite(file: string, disk: FileOnDisk, head: SessionHead, spans: readonly JournalSpan[]): Promise<AppendResult> {
-  const tmp = tmpName(file)
+  const tmp = tempNameFor(file)
   const handle = await open(tmp, 'wx', PRIVATE_FILE_MODE)
   try {
     const opening = openingText(head)
@@ -251,7 +240,7 @@ async function rewrite(file: string, disk: FileOnDisk, head: SessionHead, spans:
     await rename(tmp, file)
     // The rename is durable too before anything (the journal) is removed on the strength of it.
     syncDir(dirname(file))
-    const stamp = await stampOfFile(file)
+    const stamp = (await stampOf(file))!
     return {
       layout: { size, arrayStart, appendAt: written.end, count: written.count, keysAfter: [...KEYS_AFTER], complete: true },
       rows,
@@ -265,11 +254,3 @@ async function rewrite(file: string, disk: FileOnDisk, head: SessionHead, spans:
   }
 }
 
-async function stampOfFile(file: string): Promise<FileStamp> {
-  const handle = await open(file, 'r')
-  try {
-    return await stampOfHandle(handle)
-  } finally {
-    await handle.close()
-  }
-}

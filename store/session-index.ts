@@ -5,13 +5,12 @@
  * rebuilt when missing or stale, and deleting it loses nothing. Listing a session reads the trailer alone;
  * opening one reads the rows, never the bodies.
  */
-import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { chmod, copyFile, open, rename, rm } from 'node:fs/promises'
-import type { Exchange, SessionHead } from '../model/session.js'
+import { chmod, copyFile, open, rename, rm, stat } from 'node:fs/promises'
+import { SessionFormatError, type Exchange, type SessionHead } from '../model/session.js'
 import { isErrorSummary, summarize, type ExchangeSummary } from '../model/summary.js'
 import { ByteWindow } from './byte-window.js'
-import { PRIVATE_FILE_MODE } from './private-file.js'
+import { PRIVATE_FILE_MODE, tempNameFor } from './private-file.js'
 import { defaultKeyDigest } from './request-key.js'
 import type { FileLayout } from './session-scan.js'
 
@@ -41,6 +40,27 @@ export type SessionRow = {
 }
 
 export type FileStamp = { size: number; mtimeMs: number; ino: number }
+
+/** The size, mtime and inode of a session's file or journal; null when there is none (or there cannot be one). */
+export async function stampOf(file: string): Promise<FileStamp | null> {
+  let s
+  try {
+    s = await stat(file)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    // A name too long for the file system: that file cannot exist (a journal beside a 250-character session name).
+    if (code === 'ENOENT' || code === 'ENAMETOOLONG') return null
+    if (code === 'ELOOP') throw new SessionFormatError(file, '$', 'is a symbolic link that leads back to itself (a loop), not a session file')
+    throw e
+  }
+  if (!s.isFile()) throw new SessionFormatError(file, '$', s.isDirectory() ? 'is a directory, not a session file' : 'is not a regular file')
+  return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }
+}
+
+export function sameStamp(a: FileStamp | null | undefined, b: FileStamp | null | undefined): boolean {
+  if (!a || !b) return !a && !b
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
+}
 
 /** The session file as the index saw it: enough to read only what was appended since. */
 export type IndexedFile = {
@@ -209,7 +229,7 @@ export async function readIndexRows(file: string, trailerAt: number, intern: Int
  * opening slower, so failures are returned, not thrown.
  */
 export async function writeIndex(file: string, rows: readonly SessionRow[], trailer: Omit<IndexTrailer, 'journalRowsAt'>): Promise<Error | null> {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const tmp = tempNameFor(file)
   let handle
   try {
     handle = await open(tmp, 'wx', PRIVATE_FILE_MODE)
@@ -242,10 +262,10 @@ export async function writeIndex(file: string, rows: readonly SessionRow[], trai
  */
 export async function appendFileRows(file: string, fileBefore: FileStamp, rows: readonly SessionRow[], now: { head: SessionHead; file: IndexedFile }): Promise<boolean> {
   const found = await readIndexTrailer(file)
-  if (!found || !found.trailer.file || !sameFileStamp(found.trailer.file.stamp, fileBefore)) return false
+  if (!found || !found.trailer.file || !sameStamp(found.trailer.file.stamp, fileBefore)) return false
   const old = found.trailer
   const newErrors = rows.reduce((n, r) => n + (isErrorSummary(r.summary) ? 1 : 0), 0)
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const tmp = tempNameFor(file)
   try {
     await copyFile(file, tmp, constants.COPYFILE_EXCL)
     await chmod(tmp, PRIVATE_FILE_MODE)
@@ -300,6 +320,3 @@ export async function tailOf(file: string, layout: FileLayout): Promise<string> 
 
 const TAIL_BYTES = 32
 
-function sameFileStamp(a: FileStamp, b: FileStamp): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
-}

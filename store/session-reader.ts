@@ -8,7 +8,7 @@
  * Any exchange is read again by its offset when it is asked for.
  */
 import { closeSync, openSync, readSync } from 'node:fs'
-import { open, stat } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { ReltapeError } from '../model/errors.js'
 import { newSession, parseExchange, parseSessionHead, SessionFormatError, type Exchange, type Identity, type SessionHead } from '../model/session.js'
 import { isErrorSummary, type SessionSummary } from '../model/summary.js'
@@ -24,6 +24,8 @@ import {
   readIndexRows,
   readIndexTrailer,
   rowOf,
+  sameStamp,
+  stampOf,
   tailOf,
   writeIndex,
   type FileStamp,
@@ -32,6 +34,7 @@ import {
   type IndexTrailer,
   type SessionRow,
 } from './session-index.js'
+export { sameStamp, stampOf } from './session-index.js'
 import { scanSessionFile, SessionScanError, type FileLayout, type FileScan } from './session-scan.js'
 
 /** Thrown when neither a session file nor a journal exists. */
@@ -44,27 +47,6 @@ export class SessionNotFoundError extends ReltapeError<'SESSION_NOT_FOUND'> {
     super('SESSION_NOT_FOUND', { session, dir, available })
     this.name = 'SessionNotFoundError'
   }
-}
-
-/** The size, mtime and inode of a session's file or journal; null when there is none (or there cannot be one). */
-export async function stampOf(file: string): Promise<FileStamp | null> {
-  let s
-  try {
-    s = await stat(file)
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    // A name too long for the file system: that file cannot exist (a journal beside a 250-character session name).
-    if (code === 'ENOENT' || code === 'ENAMETOOLONG') return null
-    if (code === 'ELOOP') throw new SessionFormatError(file, '$', 'is a symbolic link that leads back to itself (a loop), not a session file')
-    throw e
-  }
-  if (!s.isFile()) throw new SessionFormatError(file, '$', s.isDirectory() ? 'is a directory, not a session file' : 'is not a regular file')
-  return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }
-}
-
-export function sameStamp(a: FileStamp | null | undefined, b: FileStamp | null | undefined): boolean {
-  if (!a || !b) return !a && !b
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino
 }
 
 /** Line and column (1-based) of a byte offset, counted by streaming the file: for error messages only. */
@@ -599,18 +581,18 @@ export type SessionPeek = {
  * current for the file, there is no journal, and the file is whole. Null otherwise (then open a reader).
  */
 export async function peekSession(paths: SessionPaths): Promise<SessionPeek | null> {
-  const [fileStamp, journalStamp, found] = await Promise.all([stampOf(paths.file), stampOf(paths.journal), readIndexTrailer(paths.index)])
-  if (!found || !fileStamp || journalStamp) return null
-  const { trailer } = found
-  if (!trailer.file || !sameStamp(trailer.file.stamp, fileStamp) || trailer.journal || !trailer.file.layout.complete) return null
-  return { head: trailer.head, fileOnDisk: { head: trailer.head, layout: trailer.file.layout }, fileStamp, count: trailer.exchanges, maxSeq: trailer.maxSeq }
+  const current = await currentTrailer(paths)
+  if (!current || !current.fileStamp || current.journalStamp) return null
+  const { trailer, fileStamp } = current
+  if (!trailer.file!.layout.complete) return null
+  return { head: trailer.head, fileOnDisk: { head: trailer.head, layout: trailer.file!.layout }, fileStamp, count: trailer.exchanges, maxSeq: trailer.maxSeq }
 }
 
 /**
- * The summary of a session from its index alone, when the index is current (no row is read): what listing
- * costs. Null when the index is missing or stale; then open a reader.
+ * The index's trailer when it describes the file and the journal exactly as they are now (no row needs reading),
+ * with their stamps; null when the index is missing or stale.
  */
-export async function summaryFromIndex(paths: SessionPaths): Promise<SessionSummary | null> {
+async function currentTrailer(paths: SessionPaths): Promise<{ trailer: Omit<IndexTrailer, 'journalRowsAt'>; fileStamp: FileStamp | null; journalStamp: FileStamp | null } | null> {
   const [fileStamp, journalStamp, found] = await Promise.all([stampOf(paths.file), stampOf(paths.journal), readIndexTrailer(paths.index)])
   if (!found || (!fileStamp && !journalStamp)) return null
   const { trailer } = found
@@ -618,6 +600,17 @@ export async function summaryFromIndex(paths: SessionPaths): Promise<SessionSumm
   if (journalStamp || trailer.journal) {
     if (!journalStamp || !trailer.journal || trailer.journal.ino !== journalStamp.ino || trailer.journal.end !== journalStamp.size) return null
   }
+  return { trailer, fileStamp, journalStamp }
+}
+
+/**
+ * The summary of a session from its index alone, when the index is current (no row is read): what listing
+ * costs. Null when the index is missing or stale; then open a reader.
+ */
+export async function summaryFromIndex(paths: SessionPaths): Promise<SessionSummary | null> {
+  const current = await currentTrailer(paths)
+  if (!current) return null
+  const { trailer, fileStamp, journalStamp } = current
   const updated = Math.max(fileStamp?.mtimeMs ?? 0, journalStamp?.mtimeMs ?? 0)
   return {
     name: paths.name,

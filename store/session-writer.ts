@@ -67,8 +67,16 @@ export class SessionWriter {
       const spans = reader.rows.filter((r) => r.src === FROM_JOURNAL).map((row) => ({ row, journal: paths.journal }))
       const result = await appendToSessionFile(paths, disk, head, spans)
       if (existsSync(paths.journal)) unlinkSync(paths.journal)
-      if (!result.rewritten && disk && reader.fileStamp) await appendFileRows(paths.index, reader.fileStamp, result.rows, { head, file: { stamp: result.stamp, layout: result.layout, tail: await tailOf(paths.file, result.layout) } })
-      reader = await SessionReader.open(paths)
+      if (result.rewritten || !disk || !reader.fileStamp) {
+        // A file written whole moved every offset: read once more, which indexes it again.
+        reader = await SessionReader.open(paths)
+      } else {
+        await appendFileRows(paths.index, reader.fileStamp, result.rows, { head, file: { stamp: result.stamp, layout: result.layout, tail: await tailOf(paths.file, result.layout) } })
+        // Everything the reader held is now in the file, where the append says: nothing to read again.
+        const writer = new SessionWriter(paths, lock, { head, fileOnDisk: { head, layout: result.layout }, fileStamp: result.stamp, count: reader.count, maxSeq: reader.maxSeq })
+        writer.#startJournal()
+        return writer
+      }
     }
     const writer = new SessionWriter(paths, lock, reader)
     writer.#startJournal()
