@@ -11,7 +11,8 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, linkSync, readdirSync } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cookieValue, findToken, identityAlias, SESSION_COOKIE } from '../model/auth.js'
+import { cookieValue, findToken, SESSION_COOKIE } from '../model/auth.js'
+import { IdentityBook } from './identity-book.js'
 import { processIsAlive } from './lock.js'
 import { ReltapeError } from '../model/errors.js'
 import { checkHarEntry, creatorOf, errorOf, logFactsOf, type HarEntryIn, type ReltapeLogFacts } from '../model/har.js'
@@ -318,17 +319,12 @@ export async function importHarToMemory(file: string, options: HarImportOptions 
     const exchanges: Exchange[] = []
     let recording: Recording = { tool: 'unknown HAR creator', mode: 'import', upstream: null }
     let next = 1
-    const byHash = new Map<string, Identity>()
+    const book = new IdentityBook()
     const sink: ExchangeSink = {
       nextSeq: () => next++,
       identityFor(token, label = null) {
-        const hash = tokenHash(token)
-        let identity = byHash.get(hash)
-        if (!identity) {
-          identity = { alias: identityAlias(byHash.size + 1), tokenHash: hash, label }
-          byHash.set(hash, identity)
-          identities.push(identity)
-        }
+        const { identity, added } = book.of(token, label)
+        if (added) identities.push(identity)
         return identity
       },
       append(exchange) {

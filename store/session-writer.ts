@@ -8,7 +8,6 @@
  * recorder continuing a large session holds no more than one starting a new one.
  */
 import { existsSync, unlinkSync } from 'node:fs'
-import { identityAlias } from '../model/auth.js'
 import { newSession, type Exchange, type Identity, type Recording, type Session, type SessionHead } from '../model/session.js'
 import { exchangeLine, JournalWriter, scanJournal } from './journal.js'
 import type { LockHandle } from './lock.js'
@@ -16,7 +15,7 @@ import type { SessionPaths } from './paths.js'
 import { appendToSessionFile, removeStaleTemps, type FileOnDisk, type JournalSpan } from './session-append.js'
 import { appendFileRows, FROM_JOURNAL, rowOf, tailOf, type FileStamp, type SessionRow } from './session-index.js'
 import { peekSession, SessionReader, type SessionPeek } from './session-reader.js'
-import { tokenHash } from './token-hash.js'
+import { IdentityBook } from './identity-book.js'
 
 export class SessionWriter {
   #head: SessionHead
@@ -27,7 +26,7 @@ export class SessionWriter {
   #journaled: number[] = []
   #journal: JournalWriter | null = null
   #nextSeq: number
-  #byHash = new Map<string, Identity>()
+  readonly #identities: IdentityBook
   #closed = false
 
   private constructor(
@@ -40,7 +39,7 @@ export class SessionWriter {
     this.#fileStamp = session.fileStamp
     this.#fileCount = session.count
     this.#nextSeq = session.maxSeq + 1
-    for (const id of this.#head.identities) this.#byHash.set(id.tokenHash, id)
+    this.#identities = new IdentityBook(this.#head.identities)
   }
 
   /**
@@ -102,11 +101,8 @@ export class SessionWriter {
 
   /** The identity for a token, created (and journaled) on first sight. */
   identityFor(token: string, label: string | null = null): Identity {
-    const hash = tokenHash(token)
-    let identity = this.#byHash.get(hash)
-    if (!identity) {
-      identity = { alias: identityAlias(this.#byHash.size + 1), tokenHash: hash, label }
-      this.#byHash.set(hash, identity)
+    const { identity, added } = this.#identities.of(token, label)
+    if (added) {
       this.#head = { ...this.#head, identities: [...this.#head.identities, identity] }
       this.#journal?.append({ t: 'identity', identity })
     }
