@@ -10,7 +10,7 @@ import { SessionStore, type SessionWriter } from '../store/store.js'
 import { Capture, type CaptureStats } from './capture.js'
 import { TrafficFilter } from '../store/traffic-filter.js'
 import { systemReason } from './errors.js'
-import { isLoopback, startProxy, trackClientSockets, type ClientCloser } from './proxy.js'
+import { startProxy, trackClientSockets, type ClientCloser } from './proxy.js'
 import { reuseTrustContexts } from './tls-trust.js'
 import { trustedByProcess } from './process-trust.js'
 import { resolveRecorderOptions, type RecorderOptions, type ResolvedRecorderOptions } from './options.js'
@@ -130,7 +130,7 @@ export async function startRecorder(options: RecorderOptions = {}): Promise<Reco
     if (!existed) for (const f of [writer.paths.file, writer.paths.journal]) rmSync(f, { force: true })
     throw e
   }
-  closeClient = trackClientSockets(server, !o.bindHostExactly && isLoopback(host))
+  closeClient = trackClientSockets(server)
   // Requests reach capture through the proxy's `route` (as they start), not through the `request` event.
   await server.on('response', capture.onResponse)
   await server.on('abort', capture.onAbort)

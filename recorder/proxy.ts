@@ -7,7 +7,7 @@
  */
 import { Server as NetServer, type Socket } from 'node:net'
 import { getLocal, matchers, requestSteps, type Mockttp, type OngoingRequest, type RequestRuleData } from 'mockttp'
-import { listenError } from '../model/errors.js'
+import { ListenError, listenError } from '../model/errors.js'
 import type { CertificateAuthority } from '../store/ca.js'
 
 export type ProxyOptions = {
@@ -100,18 +100,28 @@ async function startOnHost(server: Mockttp, port: number, host: string, exactHos
  */
 export type ClientCloser = (remotePort: number | undefined) => boolean
 
+/** mockttp keeps its listening server in a private field: the only way to its accepted sockets. */
+function listeningServer(server: Mockttp): NetServer | undefined {
+  return (server as unknown as { server?: NetServer }).server
+}
+
 /**
- * @param loopbackOnly close at once a connection whose peer is not on loopback (the proxy was asked for a loopback
- *   host but listens on every interface, see startOnHost)
+ * For a proxy asked for a loopback host that listens on every interface (see startOnHost): closes at once, before
+ * mockttp reads a byte, every connection whose peer is not on loopback. Fails closed: without mockttp's listening
+ * server at hand, the proxy must not run open to the network.
  */
-export function trackClientSockets(server: Mockttp, loopbackOnly = false): ClientCloser {
-  // mockttp keeps its listening server in a private field; without it, timeouts are recorded but not enforced.
-  const listener = (server as unknown as { server?: NetServer }).server
-  const sockets = new Map<number, Socket>()
-  // Before mockttp's own listener reads a byte: a peer from another machine gets nothing, not even a TLS hello.
-  listener?.prependListener('connection', (socket: Socket) => {
-    if (loopbackOnly && !isLoopback(socket.remoteAddress)) socket.destroy()
+function admitLoopbackOnly(server: Mockttp, host: string, port: number): void {
+  const listener = listeningServer(server)
+  if (!listener) throw new ListenError(host, port, 'this mockttp gives no access to its listening server, so connections from other machines could not be refused; start with bindHostExactly (the CLI does)')
+  listener.prependListener('connection', (socket: Socket) => {
+    if (!isLoopback(socket.remoteAddress)) socket.destroy()
   })
+}
+
+export function trackClientSockets(server: Mockttp): ClientCloser {
+  // Without mockttp's listening server, timeouts are recorded but not enforced.
+  const listener = listeningServer(server)
+  const sockets = new Map<number, Socket>()
   listener?.on('connection', (socket: Socket) => {
     if (socket.destroyed) return
     const port = socket.remotePort
@@ -144,6 +154,7 @@ export async function startProxy(o: ProxyOptions): Promise<Mockttp> {
   }
   await startOnHost(server, o.port, o.host, o.exactHost)
   try {
+    if (!o.exactHost && isLoopback(o.host)) admitLoopbackOnly(server, o.host, server.port)
     const reverse = o.mode === 'reverse' && o.upstream ? new URL(o.upstream) : null
     if (o.route) {
       // Rules built by hand: the builder's own callback matcher waits for the whole body. Reverse mode is what
