@@ -11,6 +11,7 @@ import { exceedsJsonDepth } from './json-depth.js'
 import { pluralize } from './pluralize.js'
 import { relKey, RelsIndex, type RelsConfig } from './rels.js'
 import type { Exchange } from './session.js'
+import { errorCodeOf } from './summary.js'
 
 /**
  * The entity part of `reltape.config.json`: API method (the path after `/api/vN/`, e.g. `chats/history`) → the type
@@ -28,6 +29,11 @@ export type EntityVersion = {
   at: { seq: number; where: string }
   /** A hash of each field's value (canonical JSON), to tell versions apart. */
   fields: Record<string, string>
+  /**
+   * A hash of the object's JSON as it last arrived: the same text again is the same version without hashing each
+   * field (another key order falls back to the field hashes). Absent in indexes written before it existed.
+   */
+  text?: string
   /** Fields that differ from the previous version (added and removed ones too); empty for the first. */
   changed: string[]
 }
@@ -84,8 +90,17 @@ export type EntitySummary = {
   referenced: number
 }
 
+/** A call whose answer was an envelope with an error: `Error.Code` when the code is the error's name, else `Error`. */
+export type ErrorCall = { seq: number; where: 'Error.Code' | 'Error' }
+
 /** What an index holds, as JSON (what `EntityIndex.fromJSON` reads back). */
-export type EntityIndexData = { lastSeq: number; exchanges: number; entities: Entity[] }
+export type EntityIndexData = {
+  lastSeq: number
+  exchanges: number
+  entities: Entity[]
+  /** The calls that answered an envelope error, by the error's name as lists show it (`errorCodeOf`). */
+  errors?: Record<string, ErrorCall[]>
+}
 
 /** Methods whose last word says they answer with objects of their first word's type: `clients/get` → `Clients`. */
 const ENTITY_VERBS = new Set([
@@ -262,10 +277,31 @@ export function entityAt(shape: AnswerShape, keys: readonly (string | number)[])
 
 const LABELS = RelsIndex.build({ OK: true, Error: null, Result: null, Rels: {} })
 
+/** `Rels.<Type>[` for each type seen: the paths of Rels objects are made for every appearance. */
+const relsPrefixes = new Map<string, string>()
+function relsPath(type: string, i: number): string {
+  let prefix = relsPrefixes.get(type)
+  if (prefix === undefined) {
+    prefix = `Rels${step(type)}[`
+    if (relsPrefixes.size < 10_000) relsPrefixes.set(type, prefix)
+  }
+  return `${prefix}${i}]`
+}
+
+/** The hash of an object's JSON text as it arrived; null when it cannot be written (too deep). */
+function textHash(object: RelObject): string | null {
+  try {
+    return hashText(JSON.stringify(object))
+  } catch {
+    return null
+  }
+}
+
 /** The entities of a session, added an exchange at a time in seq order. */
 export class EntityIndex {
   readonly #config: EntityConfig | undefined
   readonly #entities = new Map<string, Entity>()
+  readonly #errors = new Map<string, ErrorCall[]>()
   #lastSeq = 0
   #exchanges = 0
 
@@ -275,6 +311,7 @@ export class EntityIndex {
       this.#lastSeq = data.lastSeq
       this.#exchanges = data.exchanges
       for (const e of data.entities) this.#entities.set(e.key, e)
+      for (const [code, calls] of Object.entries(data.errors ?? {})) this.#errors.set(code, calls)
     }
   }
 
@@ -305,8 +342,18 @@ export class EntityIndex {
     return [...this.#entities.values()]
   }
 
+  /** The calls that answered an envelope error named `code` (its `Error.Code`, else its text as lists show it). */
+  errorCalls(code: string): readonly ErrorCall[] {
+    return this.#errors.get(code) ?? []
+  }
+
+  /** Every error name seen, with its calls. */
+  errors(): Record<string, ErrorCall[]> {
+    return Object.fromEntries(this.#errors)
+  }
+
   toJSON(): EntityIndexData {
-    return { lastSeq: this.#lastSeq, exchanges: this.#exchanges, entities: this.entities() }
+    return { lastSeq: this.#lastSeq, exchanges: this.#exchanges, entities: this.entities(), errors: this.errors() }
   }
 
   /** Adds an exchange; seqs must grow (`RangeError` otherwise). An answer that is not an envelope adds nothing. */
@@ -315,7 +362,19 @@ export class EntityIndex {
     this.#lastSeq = exchange.seq
     this.#exchanges++
     const shape = answerShape(exchange, this.#config)
-    if (shape) this.#addAnswer(exchange.seq, shape)
+    if (!shape) return
+    this.#addAnswer(exchange.seq, shape)
+    const { envelope } = shape
+    if (!envelope.OK) this.#addError(exchange.seq, envelope.Error)
+  }
+
+  #addError(seq: number, error: unknown): void {
+    const code = errorCodeOf(error) ?? 'Error'
+    const named = typeof error === 'object' && error !== null ? (error as Record<string, unknown>).Code : undefined
+    const where = named !== undefined && String(named) === code ? 'Error.Code' : 'Error'
+    let calls = this.#errors.get(code)
+    if (!calls) this.#errors.set(code, (calls = []))
+    calls.push({ seq, where })
   }
 
   #addAnswer(seq: number, shape: AnswerShape): void {
@@ -333,7 +392,7 @@ export class EntityIndex {
       objects.forEach((object, i) => {
         const key = relKey(relType, object.Id)
         if (!positions.has(key)) positions.set(key, i)
-        this.#carry(seq, relType, object, `Rels${step(relType)}[${i}]`)
+        this.#carry(seq, relType, object, relsPath(relType, i))
       })
     }
     const rels = RelsIndex.build(envelope, this.#config)
@@ -371,14 +430,25 @@ export class EntityIndex {
 
   #carry(seq: number, type: string, object: RelObject, where: string): void {
     const entity = this.#entity(type, object.Id, seq)
-    const fields = fieldHashes(object)
     const last = entity.versions[entity.versions.length - 1]
-    const changed = last ? changedFields(last.fields, fields) : []
-    if (last && changed.length === 0) {
-      last.lastSeq = seq
-      last.appearances++
+    const text = textHash(object)
+    // The same text as the last version's: the same values, without hashing each field.
+    let same = last !== undefined && text !== null && last.text === text
+    let fields: Record<string, string> | undefined
+    let changed: string[] = []
+    if (!same) {
+      fields = fieldHashes(object)
+      changed = last ? changedFields(last.fields, fields) : []
+      same = last !== undefined && changed.length === 0
+    }
+    if (same) {
+      last!.lastSeq = seq
+      last!.appearances++
+      if (text !== null) last!.text = text
     } else {
-      entity.versions.push({ firstSeq: seq, lastSeq: seq, appearances: 1, at: { seq, where }, fields, changed })
+      const version: EntityVersion = { firstSeq: seq, lastSeq: seq, appearances: 1, at: { seq, where }, fields: fields!, changed }
+      if (text !== null) version.text = text
+      entity.versions.push(version)
       entity.label = LABELS.label(type, object)
     }
     entity.carried.push({ seq, where, version: entity.versions.length - 1 })

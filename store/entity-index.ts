@@ -10,68 +10,63 @@ import { open, rename, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { EntityIndex, hashText, type Entity, type EntityConfig } from '../model/entities.js'
+import { ENTITIES_FORMAT, entityLine, entityOfLine, packErrors, readEntitiesHeader, unpackErrors, type EntitiesHeader } from './entity-file.js'
 import type { SessionPaths } from './paths.js'
 import { PRIVATE_FILE_MODE } from './private-file.js'
 import type { FileStamp } from './session-index.js'
 import { sameStamp, stampOf, type SessionReader } from './session-reader.js'
-
-export const ENTITIES_FORMAT = 'reltape.entities/1'
-
-/** The first line of `.<name>.entities`. */
-type EntitiesHeader = {
-  format: typeof ENTITIES_FORMAT
-  /** A hash of the config the index was built with: another config means another index. */
-  config: string
-  file: FileStamp | null
-  journal: FileStamp | null
-  lastSeq: number
-  exchanges: number
-  entities: number
-}
 
 /** `.<name>.entities`, beside `.<name>.index`. */
 export function entitiesPath(paths: SessionPaths): string {
   return join(dirname(paths.index), `.${paths.name}.entities`)
 }
 
-function configHash(config: EntityConfig | undefined): string {
+export function configHash(config: EntityConfig | undefined): string {
   const rels = Object.entries(config?.rels ?? {}).sort()
   const entities = Object.entries(config?.entities ?? {}).sort()
   return hashText(JSON.stringify({ rels, entities }))
 }
 
+/** The whole index on disk: for a viewer that shows every entity, or a session to bring up to date. */
 async function readEntitiesFile(file: string): Promise<{ header: EntitiesHeader; entities: Entity[] } | null> {
+  const head = await readEntitiesHeader(file)
+  if (!head) return null
   let stream
   try {
-    stream = createReadStream(file, { encoding: 'utf8' })
-    const lines = createInterface({ input: stream, crlfDelay: Infinity })
-    let header: EntitiesHeader | null = null
+    stream = createReadStream(file, { encoding: 'utf8', start: head.bodyAt })
     const entities: Entity[] = []
-    for await (const line of lines) {
-      if (header === null) {
-        header = JSON.parse(line) as EntitiesHeader
-        if (header.format !== ENTITIES_FORMAT) return null
-      } else if (line !== '') entities.push(JSON.parse(line) as Entity)
-    }
-    if (header === null || entities.length !== header.entities) return null
-    return { header, entities }
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) if (line !== '') entities.push(entityOfLine(line, file))
+    if (entities.length !== head.header.entities) return null
+    return { header: head.header, entities }
   } catch {
-    return null // missing, torn or from another version: a cache, rebuilt
+    return null // torn or from another version: a cache, rebuilt
   } finally {
     stream?.destroy()
   }
 }
 
-/** Writes the index a line at a time (best effort: a read-only directory only costs the next reader a rebuild). */
-async function writeEntitiesFile(file: string, header: EntitiesHeader, index: EntityIndex): Promise<void> {
+/** Writes the index (best effort: a read-only directory only costs the next reader a rebuild). */
+async function writeEntitiesFile(file: string, about: Omit<EntitiesHeader, 'format' | 'entities' | 'errors' | 'keys' | 'offsets'>, index: EntityIndex): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`
   let handle
   try {
+    const lines: string[] = []
+    const keys: string[] = []
+    const offsets: number[] = []
+    let at = 0
+    for (const e of index.entities()) {
+      const line = entityLine(e) + '\n'
+      keys.push(e.key)
+      offsets.push(at)
+      lines.push(line)
+      at += Buffer.byteLength(line)
+    }
+    const header: EntitiesHeader = { format: ENTITIES_FORMAT, ...about, entities: keys.length, errors: packErrors(index.errors()), keys, offsets }
     // Exclusive and private: entity labels are recorded data; `wx` never writes through a planted link.
     handle = await open(tmp, 'wx', PRIVATE_FILE_MODE)
     let chunk = JSON.stringify(header) + '\n'
-    for (const e of index.entities()) {
-      chunk += JSON.stringify(e) + '\n'
+    for (const line of lines) {
+      chunk += line
       if (chunk.length > 1 << 20) {
         await handle.write(chunk)
         chunk = ''
@@ -94,12 +89,14 @@ export type SessionEntities = {
   journal: FileStamp | null
 }
 
+/** Adds the exchanges past the index's last, a batch of nearby ones per read. */
 async function addNewer(reader: SessionReader, index: EntityIndex): Promise<void> {
-  for (const row of reader.rows) {
-    if (row.summary.seq <= index.lastSeq) continue
-    index.add(await reader.exchange(row.summary.seq))
-  }
+  const seqs: number[] = []
+  for (const row of reader.rows) if (row.summary.seq > index.lastSeq) seqs.push(row.summary.seq)
+  for (let i = 0; i < seqs.length; i += ADD_BATCH) for (const e of await reader.exchangesOf(seqs.slice(i, i + ADD_BATCH))) index.add(e)
 }
+
+const ADD_BATCH = 256
 
 /** True when the session only grew since `known`: the same file or one appended to, and the exchanges indexed still there. */
 function onlyGrew(reader: SessionReader, known: { file: FileStamp | null; lastSeq: number; exchanges: number }, file: FileStamp | null): boolean {
@@ -129,14 +126,13 @@ export async function loadEntityIndex(reader: SessionReader, config?: EntityConf
     const onDisk = await readEntitiesFile(path)
     if (onDisk && onDisk.header.config === hash) {
       const { header } = onDisk
-      const index = EntityIndex.fromJSON({ lastSeq: header.lastSeq, exchanges: header.exchanges, entities: onDisk.entities }, config)
+      const index = EntityIndex.fromJSON({ lastSeq: header.lastSeq, exchanges: header.exchanges, entities: onDisk.entities, errors: unpackErrors(header.errors) }, config)
       if (fresh(header) && header.lastSeq >= reader.maxSeq) return { index, file, journal }
       if (onlyGrew(reader, header, file)) base = { index, file: header.file, journal: header.journal }
     }
   }
   const index = base?.index ?? new EntityIndex(config)
   await addNewer(reader, index)
-  const header: EntitiesHeader = { format: ENTITIES_FORMAT, config: hash, file, journal, lastSeq: index.lastSeq, exchanges: index.exchanges, entities: index.size }
-  await writeEntitiesFile(path, header, index)
+  await writeEntitiesFile(path, { config: hash, file, journal, lastSeq: index.lastSeq, exchanges: index.exchanges }, index)
   return { index, file, journal }
 }

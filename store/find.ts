@@ -1,12 +1,14 @@
 /**
  * `reltape find`: where an entity, an Id, an envelope's `Error.Code` or a string appears across the sessions of a
- * directory. Entities and Ids come from each session's entity index (store/entity-index.ts); error codes from the
- * session index's rows; text by streaming the exchanges through the SessionReader (bodies are never indexed).
+ * directory. Entities, Ids and error codes come from each session's entity index (store/entity-index.ts): when it is
+ * current, only its header and the lines of the entities asked for are read, and the session itself is not opened.
+ * Text is found by streaming the exchanges through the SessionReader (bodies are never indexed).
  */
-import { findInEntities, findText, parseEntityKey, type EntityConfig, type EntityMatch } from '../model/entities.js'
-import { asEnvelope } from '../model/envelope.js'
-import { loadEntityIndex } from './entity-index.js'
-import type { SessionReader } from './session-reader.js'
+import { findInEntities, findText, parseEntityKey, type EntityConfig, type EntityIndex, type EntityMatch } from '../model/entities.js'
+import { relKey } from '../model/rels.js'
+import { matchesOfLine, readEntitiesHeader, readEntityLines, unpackErrorCalls } from './entity-file.js'
+import { configHash, entitiesPath, loadEntityIndex } from './entity-index.js'
+import { sameStamp, stampOf, type SessionReader } from './session-reader.js'
 import type { SessionStore } from './store.js'
 
 /** One match, as `reltape find --json` prints it (a contract). */
@@ -19,22 +21,61 @@ export type FindOptions = {
   warn?: (message: string) => void
 }
 
-function withSession(session: string, matches: EntityMatch[]): FindMatch[] {
+/** Matches of one session, in seq order (stable: as found within a call), without repeats. */
+function inSession(matches: FindMatch[]): FindMatch[] {
+  matches.sort((a, b) => a.seq - b.seq)
+  const out: FindMatch[] = []
+  let runStart = 0
+  for (const m of matches) {
+    if (out.length > 0 && out[out.length - 1]!.seq !== m.seq) runStart = out.length
+    let repeat = false
+    for (let i = runStart; i < out.length && !repeat; i++) repeat = out[i]!.where === m.where && out[i]!.entity === m.entity
+    if (!repeat) out.push(m)
+  }
+  return out
+}
+
+function inNamed(session: string, matches: readonly EntityMatch[]): FindMatch[] {
   return matches.map((m) => (m.entity !== undefined ? { session, seq: m.seq, where: m.where, entity: m.entity } : { session, seq: m.seq, where: m.where }))
 }
 
-/** Calls whose envelope's `Error.Code` (else its text, as the list shows it) is the query. */
-async function errorMatches(session: string, reader: SessionReader, query: string): Promise<FindMatch[]> {
-  const out: FindMatch[] = []
-  for (const row of reader.rows) {
-    if (row.summary.errorCode !== query) continue
-    const exchange = await reader.exchange(row.summary.seq)
-    const body = exchange.response?.body
-    const error = body?.kind === 'json' ? asEnvelope(body.json)?.Error : undefined
-    const code = typeof error === 'object' && error !== null ? (error as Record<string, unknown>).Code : undefined
-    out.push({ session, seq: row.summary.seq, where: code !== undefined && String(code) === query ? 'Error.Code' : 'Error' })
+/** A query's matches in an index held in memory. */
+function inIndex(session: string, index: EntityIndex, query: string): FindMatch[] {
+  const all = inNamed(session, findInEntities(index, query))
+  if (!parseEntityKey(query)) for (const c of index.errorCalls(query)) all.push({ session, seq: c.seq, where: c.where })
+  return all
+}
+
+/**
+ * A query's matches from the session's index file, when it is current for the session as it is on disk and for
+ * this config: the header and the lines of the entities asked for. Null when it is not (then the session is opened).
+ */
+async function inIndexFile(store: SessionStore, name: string, hash: string, query: string): Promise<FindMatch[] | null> {
+  const paths = store.paths(name)
+  const file = entitiesPath(paths)
+  const head = await readEntitiesHeader(file)
+  if (!head || head.header.config !== hash) return null
+  const { header, bodyAt } = head
+  const [fileStamp, journalStamp] = await Promise.all([stampOf(paths.file), stampOf(paths.journal)])
+  if (!sameStamp(fileStamp, header.file) || !sameStamp(journalStamp, header.journal)) return null
+  const parsed = parseEntityKey(query)
+  const wanted: number[] = []
+  if (parsed) {
+    const i = header.keys.indexOf(relKey(parsed.type, parsed.id))
+    if (i >= 0) wanted.push(i)
+  } else {
+    header.keys.forEach((key, i) => {
+      if (key.endsWith(`#${query}`)) wanted.push(i)
+    })
   }
-  return out
+  const lines = await readEntityLines(file, bodyAt, header, wanted)
+  if (lines === null) return null
+  // An Id query asked for every key ending in `#Id`; the line's own Id says which are that Id (a type may hold `#`).
+  const entities = lines.map((line) => matchesOfLine(line, file, name)).filter((e) => parsed || String(e.id) === query)
+  const all: FindMatch[] = []
+  for (const e of entities) for (const list of [e.carried, e.referenced]) for (const m of list) all.push(m)
+  if (!parsed) for (const c of unpackErrorCalls(header.errors[query] ?? [])) all.push({ session: name, seq: c.seq, where: c.where })
+  return all
 }
 
 /**
@@ -44,19 +85,20 @@ async function errorMatches(session: string, reader: SessionReader, query: strin
  */
 export async function findInSessions(store: SessionStore, query: string, config?: EntityConfig, options: FindOptions = {}): Promise<FindMatch[]> {
   const out: FindMatch[] = []
-  for await (const matches of findEachSession(store, query, config, options)) out.push(...matches)
+  for await (const matches of findEachSession(store, query, config, options)) for (const m of matches) out.push(m)
   return out
 }
 
 /**
  * `findInSessions`' matches a session at a time, in the same order (sessions by name, then seq), so a caller can send
- * them on as they come: one session's reader, entity index and matches are held at once, never every session's (the
- * viewer's `GET /api/find` streams its answer from this).
+ * them on as they come: one session's matches are held at once, never every session's (`reltape find` prints them as
+ * they come; the viewer's `GET /api/find` streams its answer from this).
  */
 export async function* findEachSession(store: SessionStore, query: string, config?: EntityConfig, options: FindOptions = {}): AsyncGenerator<FindMatch[]> {
   const warn = options.warn ?? (() => {})
   if (options.session !== undefined) store.existing(options.session) // SESSION_NOT_FOUND, listing what there is
   const names = [...(options.session !== undefined ? [options.session] : store.names())].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const hash = configHash(config)
   const open = async (name: string): Promise<SessionReader | null> => {
     try {
       return await store.reader(name)
@@ -69,15 +111,16 @@ export async function* findEachSession(store: SessionStore, query: string, confi
   const readable: string[] = []
   let found = false
   for (const name of names) {
-    const reader = await open(name)
-    if (!reader) continue
+    let matches = await inIndexFile(store, name, hash, query).catch(() => null)
+    if (matches === null) {
+      const reader = await open(name)
+      if (!reader) continue
+      matches = inIndex(name, (await loadEntityIndex(reader, config)).index, query)
+    }
     readable.push(name)
-    const { index } = await loadEntityIndex(reader, config)
-    const out = withSession(name, findInEntities(index, query))
-    if (!parseEntityKey(query)) out.push(...(await errorMatches(name, reader, query)))
-    if (out.length === 0) continue
+    if (matches.length === 0) continue
     found = true
-    yield dedupe(out)
+    yield inSession(matches)
   }
   if (found || parseEntityKey(query)) return
   // Text: only when no Id or code matched anywhere.
@@ -85,19 +128,7 @@ export async function* findEachSession(store: SessionStore, query: string, confi
     const reader = await open(name)
     if (!reader) continue
     const out: FindMatch[] = []
-    for (const row of reader.rows) out.push(...withSession(name, findText(await reader.exchange(row.summary.seq), query, config)))
-    if (out.length > 0) yield dedupe(out)
+    for await (const exchange of reader.exchanges()) out.push(...inNamed(name, findText(exchange, query, config)))
+    if (out.length > 0) yield inSession(out)
   }
-}
-
-function dedupe(matches: FindMatch[]): FindMatch[] {
-  const seen = new Set<string>()
-  const out: FindMatch[] = []
-  for (const m of matches.sort((a, b) => (a.session === b.session ? a.seq - b.seq : a.session < b.session ? -1 : 1))) {
-    const key = `${m.session}\n${m.seq}\n${m.where}\n${m.entity ?? ''}`
-    if (seen.has(key)) continue
-    seen.add(key)
-    out.push(m)
-  }
-  return out
 }

@@ -79,6 +79,21 @@ describe('reltape find', () => {
     await writeFile(join(dir, 'chat.json'), text, { mode: 0o600 })
   })
 
+  it('answers the same from its index on disk as when it builds it, for an entity, an Id and a code', async () => {
+    const index = join(dir, '.chat.entities')
+    for (const q of ['Clients#11', '11', 'TicketClosed']) {
+      await rm(index, { force: true })
+      const built = json(q)
+      const header = JSON.parse((await readFile(index, 'utf8')).split('\n')[0]!) as { keys: string[] }
+      expect(header.keys).toContain('Clients#11')
+      const fromDisk = json(q)
+      expect({ q, code: fromDisk.code, matches: fromDisk.matches }).toEqual({ q, code: 0, matches: built.matches })
+    }
+    // An Id finds every entity with it: all that Clients#11 finds is there.
+    const byId = json('11').matches
+    for (const m of json('Clients#11').matches) expect(byId).toContainEqual(m)
+  })
+
   it('exits 2 on a usage error', () => {
     expect(runCli(['find', '--dir', dir]).code).toBe(2)
     expect(find('x', '--nope').code).toBe(2)

@@ -1,5 +1,5 @@
 import { sessionsDir } from '../../store/paths.js'
-import { findInSessions } from '../../store/find.js'
+import { findEachSession, type FindMatch } from '../../store/find.js'
 import { SessionStore } from '../../store/store.js'
 import { loadRelsConfig } from '../../viewer/config.js'
 import { dirOption, stringOption, UsageError, type Command } from '../command.js'
@@ -36,16 +36,64 @@ Examples:
     const dir = sessionsDir(stringOption(values, 'dir'))
     const config = await loadRelsConfig(dir)
     const session = stringOption(values, 'session')
-    const matches = await findInSessions(new SessionStore(dir), query, config, {
+    const sessions = findEachSession(new SessionStore(dir), query, config, {
       ...(session !== undefined ? { session } : {}),
       warn: (m) => console.error(`reltape find: warning: ${m}`),
     })
-    if (values.json) console.log(JSON.stringify(matches, null, 2))
-    else {
-      const width = Math.max(0, ...matches.map((m) => `${m.session}#${m.seq}`.length)) + 2
-      for (const m of matches) console.log(`${`${m.session}#${m.seq}`.padEnd(width)}${m.where}${m.entity ? `  (${m.entity})` : ''}`)
-      console.log(`${matches.length} match(es) for ${JSON.stringify(query)}`)
+    // Printed a session at a time as they are found: a query that matches every call of fifty sessions is never
+    // held whole, as objects or as text.
+    let count = 0
+    const first = await sessions.next() // a session that is not there fails before anything is printed
+    const each = async function* () {
+      for (let r = first; !r.done; r = await sessions.next()) yield r.value
     }
-    return matches.length > 0 ? 0 : 1
+    if (values.json) {
+      const matchJson = matchJsonWriter()
+      await print('[')
+      for await (const matches of each()) {
+        const parts: string[] = []
+        for (const m of matches) parts.push(count++ === 0 ? '\n  ' : ',\n  ', matchJson(m))
+        await print(parts.join(''))
+      }
+      await print(count === 0 ? ']\n' : '\n]\n')
+    } else {
+      for await (const matches of each()) {
+        count += matches.length
+        let width = 0
+        for (const m of matches) width = Math.max(width, `${m.session}#${m.seq}`.length + 2)
+        let chunk = ''
+        for (const m of matches) chunk += `${`${m.session}#${m.seq}`.padEnd(width)}${m.where}${m.entity ? `  (${m.entity})` : ''}\n`
+        await print(chunk)
+      }
+      await print(`${count} match(es) for ${JSON.stringify(query)}\n`)
+    }
+    return count > 0 ? 0 : 1
   },
+}
+
+/** Writes to standard output and waits until it is taken: a reader slower than the search holds the search back. */
+function print(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())))
+}
+
+/**
+ * `JSON.stringify(match)`, the same text, without walking each match: a session's matches repeat a few paths and
+ * entities thousands of times, so the text after the seq is made once per (where, entity).
+ */
+function matchJsonWriter(): (m: FindMatch) => string {
+  const heads = new Map<string, string>()
+  const tails = new Map<string, Map<string | undefined, string>>()
+  return (m) => {
+    let head = heads.get(m.session)
+    if (head === undefined) heads.set(m.session, (head = `{"session":${JSON.stringify(m.session)},"seq":`))
+    let byEntity = tails.get(m.where)
+    let tail = byEntity?.get(m.entity)
+    if (tail === undefined) {
+      tail = `,"where":${JSON.stringify(m.where)}${m.entity !== undefined ? `,"entity":${JSON.stringify(m.entity)}` : ''}}`
+      // Text matches can name a path per match: what is remembered is bounded.
+      if (byEntity === undefined && tails.size < 100_000) tails.set(m.where, (byEntity = new Map()))
+      if (byEntity !== undefined && byEntity.size < 1_000) byEntity.set(m.entity, tail)
+    }
+    return head + m.seq + tail
+  }
 }

@@ -1,0 +1,226 @@
+/**
+ * The layout of `.<name>.entities`, a session's entity index on disk (store/entity-index.ts keeps it current).
+ *
+ * A header line, then one line per entity. The header says what the index describes (the session's file and journal
+ * stamps, the config it was built with), holds the calls that answered an envelope error by error name, and a
+ * directory: each entity's key and where its line starts. So `reltape find Clients#11` reads the header and one line
+ * per session, never the whole index. An entity's line is compact: its appearances are flat arrays of numbers (seqs
+ * as differences from the one before) over a table of the line's strings, not an object per appearance, because an
+ * entity carried by every call has as many appearances as the session has calls.
+ */
+import { open } from 'node:fs/promises'
+import type { Entity, EntityCarry, EntityReference, EntityVersion, ErrorCall } from '../model/entities.js'
+import type { FindMatch } from './find.js'
+import type { FileStamp } from './session-index.js'
+
+export const ENTITIES_FORMAT = 'reltape.entities/2'
+
+/** The first line of `.<name>.entities`. */
+export type EntitiesHeader = {
+  format: typeof ENTITIES_FORMAT
+  /** A hash of the config the index was built with: another config means another index. */
+  config: string
+  file: FileStamp | null
+  journal: FileStamp | null
+  lastSeq: number
+  exchanges: number
+  entities: number
+  /** Error name → the calls, flat: seq (as a difference from the previous one), then 1 for `Error.Code` or 0 for `Error`. */
+  errors: Record<string, number[]>
+  /** Every entity's key, in order of first appearance, … */
+  keys: string[]
+  /** … and where its line starts, counted from the end of this header line. */
+  offsets: number[]
+}
+
+/** An entity's line: the entity without an object per appearance. */
+type EntityLine = {
+  key: string
+  type: string
+  id: string | number
+  label: string
+  firstSeq: number
+  lastSeq: number
+  versions: EntityVersion[]
+  /** The paths, fields and entity keys the appearances name. */
+  strings: string[]
+  /** Per carry: seq (difference), index of `where` in `strings`, version. */
+  carried: number[]
+  /** Per reference: seq (difference), index of `field`, index of `where`, index of `from` + 1 (0: none), resolved (1/0). */
+  referenced: number[]
+}
+
+class StringTable {
+  readonly strings: string[] = []
+  readonly #at = new Map<string, number>()
+  of(s: string): number {
+    let i = this.#at.get(s)
+    if (i === undefined) {
+      i = this.strings.length
+      this.strings.push(s)
+      this.#at.set(s, i)
+    }
+    return i
+  }
+}
+
+export function entityLine(entity: Entity): string {
+  const table = new StringTable()
+  const carried: number[] = []
+  let seq = 0
+  for (const c of entity.carried) {
+    carried.push(c.seq - seq, table.of(c.where), c.version)
+    seq = c.seq
+  }
+  const referenced: number[] = []
+  seq = 0
+  for (const r of entity.referenced) {
+    referenced.push(r.seq - seq, table.of(r.field), table.of(r.where), r.from === undefined ? 0 : table.of(r.from) + 1, r.resolved ? 1 : 0)
+    seq = r.seq
+  }
+  const { key, type, id, label, firstSeq, lastSeq, versions } = entity
+  const line: EntityLine = { key, type, id, label, firstSeq, lastSeq, versions, strings: table.strings, carried, referenced }
+  return JSON.stringify(line)
+}
+
+function parseLine(text: string, file: string): EntityLine {
+  const line = JSON.parse(text) as EntityLine
+  if (typeof line?.key !== 'string' || !Array.isArray(line.carried) || !Array.isArray(line.referenced) || !Array.isArray(line.strings)) {
+    throw new Error(`${file}: an entity line without its appearances`)
+  }
+  return line
+}
+
+/** An entity from its line. */
+export function entityOfLine(text: string, file: string): Entity {
+  const line = parseLine(text, file)
+  const s = line.strings
+  const carried: EntityCarry[] = []
+  let seq = 0
+  for (let i = 0; i < line.carried.length; i += 3) {
+    seq += line.carried[i]!
+    carried.push({ seq, where: s[line.carried[i + 1]!]!, version: line.carried[i + 2]! })
+  }
+  const referenced: EntityReference[] = []
+  seq = 0
+  for (let i = 0; i < line.referenced.length; i += 5) {
+    seq += line.referenced[i]!
+    const r = line.referenced
+    const ref: EntityReference = { seq, field: s[r[i + 1]!]!, where: s[r[i + 2]!]!, resolved: r[i + 4] === 1 }
+    if (r[i + 3]! > 0) ref.from = s[r[i + 3]! - 1]!
+    referenced.push(ref)
+  }
+  const { key, type, id, label, firstSeq, lastSeq, versions } = line
+  return { key, type, id, label, firstSeq, lastSeq, versions, carried, referenced }
+}
+
+/**
+ * The Id of the entity of a line, and `reltape find`'s matches of it in `session` (model/entities.ts
+ * `findInEntities`, made straight from the line): the calls that carried it, then those that referred to it.
+ */
+export function matchesOfLine(text: string, file: string, session: string): { id: string | number; carried: FindMatch[]; referenced: FindMatch[] } {
+  const line = parseLine(text, file)
+  const s = line.strings
+  const carried: FindMatch[] = []
+  let seq = 0
+  for (let i = 0; i < line.carried.length; i += 3) {
+    seq += line.carried[i]!
+    carried.push({ session, seq, where: s[line.carried[i + 1]!]!, entity: line.key })
+  }
+  const referenced: FindMatch[] = []
+  seq = 0
+  const r = line.referenced
+  for (let i = 0; i < r.length; i += 5) {
+    seq += r[i]!
+    referenced.push(r[i + 3]! > 0 ? { session, seq, where: s[r[i + 2]!]!, entity: s[r[i + 3]! - 1]! } : { session, seq, where: s[r[i + 2]!]! })
+  }
+  return { id: line.id, carried, referenced }
+}
+
+/** `errors` as the header holds it. */
+export function packErrors(errors: Record<string, ErrorCall[]>): Record<string, number[]> {
+  const out: Record<string, number[]> = {}
+  for (const [code, calls] of Object.entries(errors)) {
+    const flat: number[] = []
+    let seq = 0
+    for (const c of calls) {
+      flat.push(c.seq - seq, c.where === 'Error.Code' ? 1 : 0)
+      seq = c.seq
+    }
+    out[code] = flat
+  }
+  return out
+}
+
+export function unpackErrors(errors: Record<string, number[]>): Record<string, ErrorCall[]> {
+  const out: Record<string, ErrorCall[]> = {}
+  for (const [code, flat] of Object.entries(errors)) out[code] = unpackErrorCalls(flat)
+  return out
+}
+
+export function unpackErrorCalls(flat: readonly number[]): ErrorCall[] {
+  const calls: ErrorCall[] = []
+  let seq = 0
+  for (let i = 0; i < flat.length; i += 2) {
+    seq += flat[i]!
+    calls.push({ seq, where: flat[i + 1] === 1 ? 'Error.Code' : 'Error' })
+  }
+  return calls
+}
+
+/** The header of an index file and where its entity lines start; null when there is none, or it is not this format. */
+export async function readEntitiesHeader(file: string): Promise<{ header: EntitiesHeader; bodyAt: number } | null> {
+  let handle
+  try {
+    handle = await open(file, 'r')
+    const chunks: Buffer[] = []
+    let size = 0
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(size === 0 ? 64 * 1024 : Math.min(size, 16 << 20))
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, size)
+      if (bytesRead === 0) return null // no line end: torn
+      const got = chunk.subarray(0, bytesRead)
+      const nl = got.indexOf(0x0a)
+      if (nl >= 0) {
+        chunks.push(got.subarray(0, nl))
+        const header = JSON.parse(Buffer.concat(chunks).toString('utf8')) as EntitiesHeader
+        if (header?.format !== ENTITIES_FORMAT || !Array.isArray(header.keys) || !Array.isArray(header.offsets) || header.keys.length !== header.offsets.length) return null
+        return { header, bodyAt: size + nl + 1 }
+      }
+      chunks.push(got)
+      size += bytesRead
+    }
+  } catch {
+    return null // missing, torn or from another version: a cache, rebuilt
+  } finally {
+    await handle?.close()
+  }
+}
+
+/** The lines of the entities at `indexes` of the header's directory, as text; null when the file no longer holds them. */
+export async function readEntityLines(file: string, bodyAt: number, header: EntitiesHeader, indexes: readonly number[]): Promise<string[] | null> {
+  let handle
+  try {
+    handle = await open(file, 'r')
+    const size = (await handle.stat()).size
+    const out: string[] = []
+    for (const i of indexes) {
+      const start = bodyAt + header.offsets[i]!
+      const end = i + 1 < header.offsets.length ? bodyAt + header.offsets[i + 1]! - 1 : size - 1 // without the line's end
+      if (end < start || end > size) return null
+      const buffer = Buffer.allocUnsafe(end - start)
+      let got = 0
+      while (got < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, got, buffer.length - got, start + got)
+        if (bytesRead === 0) return null
+        got += bytesRead
+      }
+      out.push(buffer.toString('utf8'))
+    }
+    return out
+  } catch {
+    return null
+  } finally {
+    await handle?.close()
+  }
+}
