@@ -4,7 +4,7 @@
  */
 import { brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, inflate, inflateRaw, inflateRawSync, inflateSync } from 'node:zlib'
 import { promisify } from 'node:util'
-import { exceedsJsonDepth } from '../model/json-depth.js'
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../model/json-depth.js'
 import type { Body, MultipartPart } from '../model/session.js'
 
 /** Below this size a body is decoded synchronously: cheaper than a trip through the thread pool. */
@@ -96,6 +96,25 @@ export type ClassifyOptions = {
 }
 
 /** Classifies decoded bytes into a stored body. Never throws: anything it cannot parse is kept as text or bytes. */
+/**
+ * The body of a JSON text (already known to be the whole body, well-formed UTF-16), and `JSON.stringify` of its
+ * value: the check for `raw` makes that text, and a writer that serialises the exchange can reuse it.
+ */
+export function jsonBodyOfText(text: string, ct: string, size: number): { body: Body; jsonText?: string } {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    // Invalid JSON under a JSON content type: kept as the text it is.
+    return { body: { kind: 'text', text, contentType: ct, size } }
+  }
+  // Nested past the depth every part of reltape walks: kept as its text, which replay serves and the viewer shows.
+  // Each level takes two characters (an opening and a closing bracket): a shorter text cannot be that deep.
+  if (text.length > 2 * MAX_JSON_DEPTH && exceedsJsonDepth(json)) return { body: { kind: 'text', text, contentType: ct, size } }
+  const again = JSON.stringify(json)
+  return again === text ? { body: { kind: 'json', json, contentType: ct, size }, jsonText: text } : { body: { kind: 'json', json, raw: text, contentType: ct, size }, jsonText: again }
+}
+
 export function classifyBody(bytes: Buffer, contentType: string | undefined, options: ClassifyOptions): Body {
   const ct = contentType ?? ''
   const size = Math.max(options.realSize ?? 0, bytes.length)
@@ -113,17 +132,7 @@ export function classifyBody(bytes: Buffer, contentType: string | undefined, opt
   }
   if (isJsonType(ct)) {
     const text = asUtf8(bytes)
-    if (text !== null) {
-      try {
-        const json: unknown = JSON.parse(text)
-        // Nested past the depth every part of reltape walks: kept as its text, which replay serves and the viewer shows.
-        if (exceedsJsonDepth(json)) return { kind: 'text', text, contentType: ct, size }
-        return JSON.stringify(json) === text ? { kind: 'json', json, contentType: ct, size } : { kind: 'json', json, raw: text, contentType: ct, size }
-      } catch {
-        // Invalid JSON under a JSON content type: kept as the text it is.
-        return { kind: 'text', text, contentType: ct, size }
-      }
-    }
+    if (text !== null) return jsonBodyOfText(text, ct, size).body
   } else if (isTextType(ct) || ct === '') {
     const text = asUtf8(bytes)
     // eslint-disable-next-line no-control-regex

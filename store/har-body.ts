@@ -10,7 +10,7 @@ import type { Content as HarContent, Param as HarParam } from 'har-format'
 import type { HarBodyIn, ReltapeBodyFacts } from '../model/har.js'
 import { headerValue } from '../model/headers.js'
 import type { Body, HeaderPair, MultipartBody } from '../model/session.js'
-import { classifyBody, decodeBody } from './body-decode.js'
+import { classifyBody, decodeBody, isJsonType, jsonBodyOfText } from './body-decode.js'
 import { bodyBytes } from './body-bytes.js'
 
 /** What reading a body needs from the import: body files, and somewhere to put warnings. */
@@ -86,14 +86,47 @@ function bytesFromParams(params: NonNullable<HarBodyIn['params']>, contentType: 
   return { bytes: Buffer.concat(chunks), missingFiles }
 }
 
+/** What a HAR body became: the stored body, and `JSON.stringify(body.json)` where classifying it made that text. */
+export type BodyIn = { body: Body; jsonText?: string }
+
+function contentTypeOf(src: HarBodyIn | undefined, o: BodyInOptions): string {
+  const mime = src?.mimeType && src.mimeType !== 'x-unknown' ? src.mimeType : undefined
+  return headerValue(o.headers, 'content-type') ?? mime ?? ''
+}
+
+/** True when a string has no lone surrogate: its UTF-8 bytes decode back to it (ES2024's String#isWellFormed). */
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed()
+
 /**
  * A stored body from a HAR's `postData` (request) or `content` (response): the bytes it holds, decoded from base64
  * (defensively: text that only claims to be base64 is kept as text), read from its body file, or rebuilt from form
  * params; a content-coding still on the bytes is undone (HAR text is decoded already, whatever the headers say).
  */
-export async function bodyFromHar(src: HarBodyIn | undefined, o: BodyInOptions, ctx: BodyContext): Promise<Body> {
-  const mime = src?.mimeType && src.mimeType !== 'x-unknown' ? src.mimeType : undefined
-  const contentType = headerValue(o.headers, 'content-type') ?? mime ?? ''
+export async function bodyFromHar(src: HarBodyIn | undefined, o: BodyInOptions, ctx: BodyContext): Promise<BodyIn> {
+  return jsonFromText(src, o) ?? { body: await bodyOf(src, o, ctx) }
+}
+
+/**
+ * A JSON body the HAR holds as text (most API answers): classified from the string itself, into the body
+ * classifyBody makes of the string's UTF-8 bytes (test/har-body.test.ts holds them to it), without encoding the
+ * string to bytes and decoding them back; and with the text of its JSON, which the check for `raw` makes anyway
+ * and the writer then need not make again. Null for anything else, which takes the general way: bytes, a body
+ * file, params, a body the recorder cut, a string with a lone surrogate (its bytes would not give it back), or one
+ * the general way has a warning for.
+ */
+function jsonFromText(src: HarBodyIn | undefined, o: BodyInOptions): BodyIn | null {
+  const text = src?.text
+  if (!src || text === undefined || text === '' || src.file !== undefined || src.encoding?.toLowerCase() === 'base64') return null
+  const contentType = contentTypeOf(src, o)
+  if (!isJsonType(contentType) || !isWellFormed(text)) return null
+  const size = Buffer.byteLength(text)
+  if (o.facts?.truncated && o.facts.size !== undefined && o.facts.size > size) return null
+  if (src.size !== undefined && src.size > 0 && src.size !== size && text.includes('\uFFFD')) return null
+  return jsonBodyOfText(text, contentType, size)
+}
+
+async function bodyOf(src: HarBodyIn | undefined, o: BodyInOptions, ctx: BodyContext): Promise<Body> {
+  const contentType = contentTypeOf(src, o)
   const declared = Math.max(0, src?.size ?? -1, o.declaredSize ?? -1)
   let bytes: Buffer
   let raw = false // bytes that came as bytes (base64, a file): they may still carry a content-coding

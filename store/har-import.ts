@@ -5,7 +5,8 @@
  *
  * Into a sessions directory, the session is written in a hidden folder beside the others and linked into place
  * only when the whole HAR was read: a HAR that turns out invalid at its last entry leaves no session behind, and
- * no reader ever sees half an import.
+ * no reader ever sees half an import. Being whole before anyone sees it, it is written in one pass with its index
+ * (store/whole-session-writer.ts), without the journal a recording needs.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, linkSync, readdirSync } from 'node:fs'
@@ -20,13 +21,14 @@ import { headerValue } from '../model/headers.js'
 import { SESSION_FORMAT, type Exchange, type HeaderPair, type Identity, type RecordedRequest, type RecordedResponse, type Recording, type Session } from '../model/session.js'
 import { TrafficFilter, type FilterOptions } from './traffic-filter.js'
 import { redactExchange, type Redactions } from './redact.js'
+import type { KnownBodyText } from './exchange-text.js'
 import { bodyFromHar, type BodyContext } from './har-body.js'
 import { scanHar } from './har-scan.js'
 import { openHarSource, type HarSource } from './har-source.js'
 import { defaultSessionName, sessionPaths } from './paths.js'
-import { ensureDir } from './private-file.js'
-import { SessionStore, type SessionWriter } from './store.js'
+import { ensureDir, syncDir } from './private-file.js'
 import { tokenHash } from './token-hash.js'
+import { WholeSessionWriter } from './whole-session-writer.js'
 
 /** `reltape import` would create a session that is already there. */
 export class SessionExistsError extends ReltapeError<'SESSION_EXISTS'> {
@@ -61,11 +63,12 @@ export type HarImportCounts = {
 
 export type HarImportResult = HarImportCounts & { session: string }
 
-/** Where imported exchanges go: a session's writer, or memory. */
+/** Where imported exchanges go: a session file, or memory. */
 export type ExchangeSink = {
   nextSeq(): number
   identityFor(token: string, label?: string | null): Identity
-  append(exchange: Exchange): void
+  /** `known`: `JSON.stringify` of a body's `json`, made already, for a sink that serialises the exchange. */
+  append(exchange: Exchange, known: KnownBodyText): void | Promise<void>
 }
 
 function urlParts(url: string): { host: string; path: string } {
@@ -159,34 +162,40 @@ export async function importHarInto(source: HarSource, openSink: (recording: Rec
     return filter.judgeResponse(headerValue(entry.response.headers, 'content-type') ?? entry.response.content?.mimeType) === 'record'
   }
 
-  const build = async (entry: HarEntryIn, path: string, seq: number): Promise<Exchange> => {
+  /** The exchange of an entry, and the JSON texts of its bodies that reading them made. */
+  const build = async (entry: HarEntryIn, path: string, seq: number): Promise<{ exchange: Exchange; known: KnownBodyText }> => {
     const reqHeaders = entry.request.headers
     const found = findToken(reqHeaders)
+    const known: KnownBodyText = {}
+    const reqBody = await bodyFromHar(
+      entry.request.postData,
+      { path: `${path}.request.postData`, headers: reqHeaders, ...(entry.request.bodySize !== undefined ? { declaredSize: entry.request.bodySize } : {}), ...(entry.reltape?.request ? { facts: entry.reltape.request } : {}) },
+      ctx,
+    )
+    known.request = reqBody.jsonText
     const request: RecordedRequest = {
       method: entry.request.method,
       url: entry.request.url,
       httpVersion: entry.request.httpVersion,
       headers: reqHeaders,
-      body: await bodyFromHar(
-        entry.request.postData,
-        { path: `${path}.request.postData`, headers: reqHeaders, ...(entry.request.bodySize !== undefined ? { declaredSize: entry.request.bodySize } : {}), ...(entry.reltape?.request ? { facts: entry.reltape.request } : {}) },
-        ctx,
-      ),
+      body: reqBody.body,
       auth: found ? { via: found.via, identity: ids.alias(found.token) } : null,
     }
     let response: RecordedResponse | null = null
     if (entry.response) {
       const headers = entry.response.headers
       for (const token of handedOut(headers)) ids.alias(token)
+      const resBody = await bodyFromHar(entry.response.content, { path: `${path}.response.content`, headers, ...(entry.reltape?.response ? { facts: entry.reltape.response } : {}) }, ctx)
+      known.response = resBody.jsonText
       response = {
         status: entry.response.status,
         statusText: entry.response.statusText,
         headers,
-        body: await bodyFromHar(entry.response.content, { path: `${path}.response.content`, headers, ...(entry.reltape?.response ? { facts: entry.reltape.response } : {}) }, ctx),
+        body: resBody.body,
         contentEncoding: headerValue(headers, 'content-encoding') ?? null,
       }
     }
-    return {
+    const exchange: Exchange = {
       seq,
       id: entry.reltape?.id || randomUUID(),
       startedAt: entry.startedAt,
@@ -195,6 +204,7 @@ export async function importHarInto(source: HarSource, openSink: (recording: Rec
       response,
       error: errorOf(entry),
     }
+    return { exchange, known }
   }
 
   // With --redact, a first look collects every token, so that one first seen late (after a login answer that
@@ -226,9 +236,10 @@ export async function importHarInto(source: HarSource, openSink: (recording: Rec
       const wanted = entry.reltape?.seq ?? 0
       const seq = wanted > lastSeq ? wanted : s.nextSeq()
       lastSeq = seq
-      let exchange = await build(entry, path, seq)
-      if (options.redact) exchange = redactExchange(exchange, ids.redactions)
-      s.append(exchange)
+      const built = await build(entry, path, seq)
+      // Redaction changes the bodies: their texts are made again from what it leaves.
+      if (options.redact) await s.append(redactExchange(built.exchange, ids.redactions), {})
+      else await s.append(built.exchange, built.known)
       counts.exchanges++
     },
   })
@@ -283,12 +294,12 @@ export async function importHar(file: string, options: ImportToStoreOptions): Pr
     await removeStaleImports(options.dir)
     const temp = join(options.dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`)
     await mkdir(temp, { mode: 0o700 })
-    const store = new SessionStore(temp)
-    const opened: { writer?: SessionWriter } = {}
+    const done = sessionPaths(temp, name)
+    const opened: { writer?: WholeSessionWriter } = {}
     try {
-      const counts = await importHarInto(source, async (recording) => (opened.writer = await store.open(name, { recording, warn: () => {} })), options)
+      const counts = await importHarInto(source, async (recording) => (opened.writer = WholeSessionWriter.create(done, recording)), options)
+      // Synced to the disk, and indexed, before it is linked into place.
       await opened.writer!.close()
-      const done = store.paths(name)
       try {
         // A link, not a rename: it fails when a session by that name appeared meanwhile, instead of replacing it.
         linkSync(done.file, paths.file)
@@ -297,10 +308,11 @@ export async function importHar(file: string, options: ImportToStoreOptions): Pr
         throw e
       }
       if (existsSync(done.index)) await rename(done.index, paths.index).catch(() => {})
+      syncDir(options.dir)
       return { session: name, file: paths.file, ...counts }
     } finally {
-      // After a failure: the lock released and the half-written session removed with its folder.
-      await opened.writer?.close().catch(() => {})
+      // After a failure: the half-written session removed with its folder.
+      await opened.writer?.discard()
       await rm(temp, { recursive: true, force: true })
     }
   } finally {

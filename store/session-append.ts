@@ -22,11 +22,12 @@ import { FROM_FILE, stampOf, type FileStamp, type SessionRow } from './session-i
 import type { FileLayout } from './session-scan.js'
 
 /** Head keys that change while a session is recorded: written after the exchanges, where an append rewrites them. */
-const KEYS_AFTER = ['identities']
+export const KEYS_AFTER = ['identities']
 
 const INDENT = '    '
-const FIRST = Buffer.from(`\n${INDENT}`)
-const BETWEEN = Buffer.from(`,\n${INDENT}`)
+/** What goes before an exchange in the array: the first one, then every later one (one exchange per line). */
+export const FIRST = Buffer.from(`\n${INDENT}`)
+export const BETWEEN = Buffer.from(`,\n${INDENT}`)
 /** Bytes of exchanges gathered before one write. */
 const BATCH_BYTES = 8 << 20
 
@@ -54,12 +55,12 @@ function keysText(head: SessionHead, keys: readonly string[]): string {
 }
 
 /** The text after the last exchange: the array's end, the keys after it, the object's end. */
-function closingText(head: SessionHead, keysAfter: readonly string[]): Buffer {
+export function closingText(head: SessionHead, keysAfter: readonly string[]): Buffer {
   return Buffer.from(`\n  ]${keysText(head, keysAfter)}\n}\n`)
 }
 
 /** The text of a new file up to and including the array's `[`: every head key but those written after. */
-function openingText(head: SessionHead): Buffer {
+export function openingText(head: SessionHead): Buffer {
   const before: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(head)) if (!KEYS_AFTER.includes(k)) before[k] = v
   const text = JSON.stringify({ ...before, exchanges: [] }, null, 2)
