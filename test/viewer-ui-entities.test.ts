@@ -5,6 +5,7 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningViewer } from '../viewer/server.js'
+import { writeBigSession } from './helpers/viewer-big-session.js'
 import { type BrowserFixture, deepText, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
 
 let browser: Browser
@@ -12,7 +13,8 @@ let viewer: RunningViewer
 let fixture: BrowserFixture | undefined
 
 beforeAll(async () => {
-  fixture = await openBrowserFixture()
+  // A long session: its client is carried by 450 of 500 calls and referred to by as many.
+  fixture = await openBrowserFixture((dir) => writeBigSession(dir, 'long', 500).then(() => undefined))
   ;({ browser, viewer } = fixture)
 }, 120_000)
 
@@ -63,6 +65,23 @@ describe('viewer UI: entity timelines', { timeout: 90_000 }, () => {
     // The fixture's client was later renamed to markup: a label is text, never HTML.
     expect(await deepText(rows.first())).toContain('<img src=x onerror=alert(1)>')
     expect(await page.locator('entity-view').evaluate((el) => el.shadowRoot!.querySelectorAll('img, script').length)).toBe(0)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  it('an entity carried by hundreds of calls shows the first 200 of each table, and the rest on asking', async () => {
+    const { page, problems } = await newPage(browser)
+    await page.goto(`${viewer.url}#/sessions/long/entities/Clients/11`)
+    await poll(() => deepText(page.locator('[data-testid=entity-calls]'))).toBe('450')
+    const carried = page.locator('[data-testid=entity-call]')
+    await poll(() => carried.count()).toBe(200)
+    expect(await page.locator('[data-testid=entity-ref]').count()).toBe(200)
+    await page.locator('[data-testid=entity-more-carried]').click()
+    await poll(() => carried.count()).toBe(450)
+    expect(await page.locator('[data-testid=entity-more-carried]').count()).toBe(0)
+    // The last call listed is the session's last that carried it.
+    expect(await deepText(carried.last().locator('a'))).toBe('#499')
+    expect(await page.locator('[data-testid=entity-ref]').count()).toBe(200)
     expect(problems).toEqual([])
     await page.close()
   })

@@ -38,6 +38,7 @@ export async function timeHashChange(page: Page, hash: string, show: DeepSelecto
     const pattern = new RegExp(${JSON.stringify(fetchPattern.source)})
     const t0 = performance.now()
     const tick = () => {
+      if (performance.now() - t0 > 60000) return resolve({ ms: -1, fetch: null, missing: wanted.filter((d) => !find(d)).map((d) => d.select) })
       const found = wanted.map(find)
       if (found.every((el) => el && el.getBoundingClientRect().height > 0)) {
         setTimeout(() => {
@@ -52,7 +53,9 @@ export async function timeHashChange(page: Page, hash: string, show: DeepSelecto
     location.hash = ${JSON.stringify(hash)}
     requestAnimationFrame(tick)
   })`
-  return (await page.evaluate(script)) as PageTiming
+  const timing = (await page.evaluate(script)) as PageTiming & { missing?: string[] }
+  if (timing.missing) throw new Error(`the page did not show ${timing.missing.join(', ')} within 60 s of ${hash}`)
+  return timing
 }
 
 /**

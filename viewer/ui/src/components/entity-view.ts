@@ -4,6 +4,10 @@ import { api, type EntityList, type EntityTimeline } from '../api.js'
 import { reportError } from '../report-error.js'
 import { entityHref, exchangeHref, formatRoute } from '../route.js'
 
+/** Rows of each call table shown at first, and added by each "show more". */
+const FIRST_ROWS = 200
+const MORE_ROWS = 1000
+
 /** A value as one line of text (rendered with Lit's escaping, never as HTML). */
 function show(value: unknown): string {
   if (value === undefined) return '—'
@@ -26,6 +30,7 @@ export class EntityView extends LitElement {
     _typeFilter: { state: true },
     _text: { state: true },
     _failed: { state: true },
+    _shown: { state: true },
   }
 
   declare session: string
@@ -36,6 +41,8 @@ export class EntityView extends LitElement {
   declare private _typeFilter: string
   declare private _text: string
   declare private _failed: string | null
+  /** Rows shown of each call table: an entity carried by every call of a long session has thousands. */
+  declare private _shown: { carried: number; referenced: number }
   #abort: AbortController | null = null
 
   constructor() {
@@ -48,6 +55,7 @@ export class EntityView extends LitElement {
     this._typeFilter = ''
     this._text = ''
     this._failed = null
+    this._shown = { carried: FIRST_ROWS, referenced: FIRST_ROWS }
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -66,6 +74,7 @@ export class EntityView extends LitElement {
     try {
       if (this.type !== null && this.entityId !== null) {
         this._entity = null
+        this._shown = { carried: FIRST_ROWS, referenced: FIRST_ROWS }
         this._entity = await api.entity(this.session, this.type, this.entityId, abort.signal)
       } else if (this._list === null) {
         this._list = await api.entities(this.session, abort.signal)
@@ -132,7 +141,7 @@ export class EntityView extends LitElement {
     if (!e) return html`<p class="muted">Loading…</p>`
     return html`
       <h2 data-testid="entity-label">${e.label}</h2>
-      <p class="muted">seen from <a href=${exchangeHref(this.session, e.firstSeq)}>#${e.firstSeq}</a> to <a href=${exchangeHref(this.session, e.lastSeq)}>#${e.lastSeq}</a> in ${e.calls} ${e.calls === 1 ? 'call' : 'calls'} · ${e.versions} ${e.versions === 1 ? 'version' : 'versions'}</p>
+      <p class="muted">seen from <a href=${exchangeHref(this.session, e.firstSeq)}>#${e.firstSeq}</a> to <a href=${exchangeHref(this.session, e.lastSeq)}>#${e.lastSeq}</a> in <span data-testid="entity-calls">${e.calls}</span> ${e.calls === 1 ? 'call' : 'calls'} · ${e.versions} ${e.versions === 1 ? 'version' : 'versions'}</p>
       <h3>Versions</h3>
       ${e.timeline.length === 0 ? html`<p class="muted">Never carried: only referred to.</p>` : nothing}
       <ol class="versions">
@@ -152,18 +161,29 @@ export class EntityView extends LitElement {
       </ol>
       <h3>Carried by ${e.carriedIn.length} ${e.carriedIn.length === 1 ? 'answer' : 'answers'}</h3>
       <table data-testid="entity-carried">
-        ${e.carriedIn.map(
+        ${e.carriedIn.slice(0, this._shown.carried).map(
           (c) => html`<tr data-testid="entity-call"><td><a href=${exchangeHref(this.session, c.seq)}>#${c.seq}</a></td><td class="mono">${c.method ?? ''}</td><td class="mono">${c.where}</td><td class="muted">version ${c.version + 1}</td></tr>`,
         )}
       </table>
+      ${this._more('carried', e.carriedIn.length)}
       <h3>Referred to ${e.referencedIn.length} ${e.referencedIn.length === 1 ? 'time' : 'times'}</h3>
       <table data-testid="entity-referenced">
-        ${e.referencedIn.map(
+        ${e.referencedIn.slice(0, this._shown.referenced).map(
           (r) => html`<tr data-testid="entity-ref"><td><a href=${exchangeHref(this.session, r.seq)}>#${r.seq}</a></td><td class="mono">${r.method ?? ''}</td><td class="mono">${r.field}</td><td class="mono">${r.where}</td>
             <td>${r.from ? html`from <a href=${entityHref(r.from.split('#')[0]!, r.from.slice(r.from.indexOf('#') + 1), this.session)}>${r.from}</a>` : nothing}${r.resolved ? nothing : html` <span class="muted">(not in that answer's Rels)</span>`}</td></tr>`,
         )}
       </table>
+      ${this._more('referenced', e.referencedIn.length)}
     `
+  }
+
+  /** Under a call table cut short: how many rows are left, and a button that shows the next ones. */
+  private _more(table: 'carried' | 'referenced', total: number): TemplateResult | typeof nothing {
+    const shown = this._shown[table]
+    if (total <= shown) return nothing
+    const next = Math.min(MORE_ROWS, total - shown)
+    return html`<p class="muted">showing ${shown.toLocaleString('en-US')} of ${total.toLocaleString('en-US')}
+      <button data-testid=${`entity-more-${table}`} @click=${() => (this._shown = { ...this._shown, [table]: shown + next })}>show ${next.toLocaleString('en-US')} more</button></p>`
   }
 
   static override styles = css`
