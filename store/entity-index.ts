@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline'
 import { EntityIndex, hashText, type Entity, type EntityConfig } from '../model/entities.js'
 import { ENTITIES_FORMAT, entityLine, entityOfLine, packErrors, readEntitiesHeader, unpackErrors, type EntitiesHeader } from './entity-file.js'
 import type { SessionPaths } from './paths.js'
-import { PRIVATE_FILE_MODE } from './private-file.js'
+import { PRIVATE_FILE_MODE, tempNameFor } from './private-file.js'
 import type { FileStamp } from './session-index.js'
 import { sameStamp, stampOf, type SessionReader } from './session-reader.js'
 
@@ -47,7 +47,7 @@ async function readEntitiesFile(file: string): Promise<{ header: EntitiesHeader;
 
 /** Writes the index (best effort: a read-only directory only costs the next reader a rebuild). */
 async function writeEntitiesFile(file: string, about: Omit<EntitiesHeader, 'format' | 'entities' | 'errors' | 'keys' | 'offsets'>, index: EntityIndex): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`
+  const tmp = tempNameFor(file)
   let handle
   try {
     const lines: string[] = []

@@ -144,7 +144,7 @@ async function writeExchanges(handle: FileHandle, spans: readonly JournalSpan[],
 export function removeStaleTemps(file: string): void {
   const dir = dirname(file)
   const name = basename(file).replace(/\.json$/, '')
-  const ours = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(json|index)(\\.(\\d+)\\.[0-9a-f]{8})?\\.tmp$`)
+  const ours = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(json|index|journal|entities)(\\.(\\d+)\\.[0-9a-f]{8})?\\.tmp$`)
   let entries: string[]
   try {
     entries = readdirSync(dir)

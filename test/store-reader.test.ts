@@ -105,6 +105,18 @@ describe('continuing a session', () => {
     expect(statSync(file).mtimeMs).toBe(before.mtime)
   })
 
+  it("removes the temporary files a crashed writer left (file, index, journal, entities), never a live process's", async () => {
+    await record('left', 2)
+    const dead = 2 ** 22 + 4321
+    const leftovers = ['json', 'index', 'journal', 'entities'].map((kind) => join(dir, `.left.${kind}.${dead}.0badc0de.tmp`))
+    const live = join(dir, `.left.journal.${process.ppid}.0badc0de.tmp`)
+    for (const f of [...leftovers, live]) writeFileSync(f, 'half written')
+    await record('left', 1)
+    expect(leftovers.filter((f) => existsSync(f))).toEqual([])
+    expect(existsSync(live)).toBe(true)
+    expect((await SessionReader.open(store.paths('left'))).count).toBe(3)
+  })
+
   it('completes a stop cut short by a crash from the journal, which it kept', async () => {
     await record('cut', 3)
     const w = await store.open('cut', { recording, warn: () => {} })
