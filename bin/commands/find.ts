@@ -47,6 +47,12 @@ Examples:
     const each = async function* () {
       for (let r = first; !r.done; r = await sessions.next()) yield r.value
     }
+    // One session's text is written while the next session is searched; never more than that is waiting.
+    let written: Promise<void> = Promise.resolve()
+    const print = async (text: string) => {
+      await written
+      written = printed(text)
+    }
     if (values.json) {
       const matchJson = matchJsonWriter()
       await print('[')
@@ -67,12 +73,13 @@ Examples:
       }
       await print(`${count} match(es) for ${JSON.stringify(query)}\n`)
     }
+    await written
     return count > 0 ? 0 : 1
   },
 }
 
-/** Writes to standard output and waits until it is taken: a reader slower than the search holds the search back. */
-function print(text: string): Promise<void> {
+/** Writes to standard output; settles when it is taken (a reader slower than the search holds the search back). */
+function printed(text: string): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())))
 }
 
