@@ -9,7 +9,7 @@
  * entity carried by every call has as many appearances as the session has calls.
  */
 import { open } from 'node:fs/promises'
-import type { Entity, EntityCarry, EntityReference, EntityVersion, ErrorCall } from '../model/entities.js'
+import type { Entity, EntityCarry, EntityReference, ErrorCall } from '../model/entities.js'
 import type { FindMatch } from './find.js'
 import type { FileStamp } from './session-index.js'
 
@@ -34,14 +34,7 @@ export type EntitiesHeader = {
 }
 
 /** An entity's line: the entity without an object per appearance. */
-type EntityLine = {
-  key: string
-  type: string
-  id: string | number
-  label: string
-  firstSeq: number
-  lastSeq: number
-  versions: EntityVersion[]
+type EntityLine = Omit<Entity, 'carried' | 'referenced'> & {
   /** The paths, fields and entity keys the appearances name. */
   strings: string[]
   /** Per carry: seq (difference), index of `where` in `strings`, version. */
