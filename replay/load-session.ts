@@ -2,9 +2,9 @@
  * Where a replay's session comes from: a Session object, a name in the sessions directory, a file path, or a HAR.
  * Read only, except in `record-missing` mode, which opens a session on disk for writing too.
  */
-import { dirname } from 'node:path'
+import { basename, dirname, resolve } from 'node:path'
 import { parseSession, type Session } from '../model/session.js'
-import { importHarToMemory } from '../store/har-import.js'
+import { HarViews } from '../store/har-view.js'
 import { sessionsDir } from '../store/paths.js'
 import { SessionReader, SessionStore } from '../store/store.js'
 import { CaFileError, ownCaPem, readCaFiles, UpstreamClient } from '../store/upstream-client.js'
@@ -20,13 +20,32 @@ import { memorySource, readerSource, type RecordingSource } from './session-inde
  * @param dir the sessions directory (default: $RELTAPE_DIR, else ./sessions)
  * @throws SessionNotFoundError listing the sessions that exist; SessionFormatError for a corrupt file
  */
-export async function loadReplaySession(session: Session | string, dir?: string): Promise<{ source: RecordingSource; where: string }> {
+export async function loadReplaySession(session: Session | string, dir?: string): Promise<LoadedSession> {
   // A Session object from code is checked like a file, so that a hand-built one fails with a clear path.
   if (typeof session !== 'string') return { source: memorySource(parseSession(session, `session object ${JSON.stringify(session?.name)}`)), where: `(in memory: ${session.name})` }
-  // A HAR (or Playwright zip) is imported in memory, as `reltape import` would read it; nothing is written.
-  if (/\.(har|zip)$/i.test(session)) return { source: memorySource((await importHarToMemory(session)).session), where: session }
+  if (/\.(har|zip)$/i.test(session)) return loadHar(session)
   const reader = await new SessionStore(sessionsDir(dir)).reader(session)
   return { source: readerSource(reader), where: reader.paths.file }
+}
+
+/** A session to replay, where it came from, and what to remove when the replay stops. */
+export type LoadedSession = { source: RecordingSource; where: string; release?: () => void }
+
+/**
+ * A HAR (or Playwright zip) is imported as `reltape import` would, into a private directory of this process that
+ * `release` removes (the viewer reads a HAR the same way): read there through the SessionReader, a HAR of any
+ * size is replayed without being held in memory. The HAR itself is never written.
+ */
+async function loadHar(file: string): Promise<LoadedSession> {
+  const path = resolve(file)
+  const views = new HarViews(dirname(path))
+  try {
+    const reader = await SessionReader.open(await views.paths(basename(path)))
+    return { source: readerSource(reader), where: file, release: () => views.close() }
+  } catch (e) {
+    views.close()
+    throw e
+  }
 }
 
 /**

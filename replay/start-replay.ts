@@ -78,11 +78,13 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
     loaded = opened
   } else loaded = await loadReplaySession(options.session, options.dir)
   const { source: recordings, where: source } = loaded
+  const release = 'release' in loaded ? loaded.release : undefined
   let built
   try {
     built = await buildReplayApp(recordings, rules, { host, filler })
   } catch (e) {
     await filler?.close()
+    release?.()
     throw e
   }
   const { app, replayer, index } = built
@@ -91,6 +93,7 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
   } catch (e) {
     await app.close()
     await filler?.close()
+    release?.()
     // PORT_IN_USE when the port is taken, LISTEN_FAILED otherwise: the same codes as every reltape server.
     throw listenError(host, port, e as NodeJS.ErrnoException)
   }
@@ -114,7 +117,11 @@ export async function startReplay(options: ReplayOptions): Promise<ReplayHandle>
       try {
         await app.close()
       } finally {
-        await filler?.close()
+        try {
+          await filler?.close()
+        } finally {
+          release?.()
+        }
       }
     },
   }

@@ -3,10 +3,11 @@
  * only) into a private directory of this process, keyed by the HAR's size, mtime and inode, and read there as any
  * session is. The HAR itself, and the sessions directory, are never written.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { importHar } from './har-import.js'
+import { processIsAlive } from './lock.js'
 import { sessionPaths, type SessionPaths } from './paths.js'
 
 /** True for a name the viewer lists as a HAR: a `.har` file in the sessions directory. */
@@ -23,6 +24,33 @@ export function harNames(dir: string): string[] {
   }
 }
 
+const VIEW_PREFIX = 'reltape-har-view-'
+
+/** Removes the imported copies of processes that are gone (a viewer or replay killed before it could clean up). */
+function removeDeadViews(): void {
+  let entries: string[]
+  try {
+    entries = readdirSync(tmpdir())
+  } catch {
+    return
+  }
+  for (const entry of entries) {
+    const m = new RegExp(`^${VIEW_PREFIX}(\\d+)-`).exec(entry)
+    if (!m || Number(m[1]) === process.pid || processIsAlive(Number(m[1]))) continue
+    try {
+      // Only a directory of this user's: another user's is not ours to remove (and rmSync would fail on it anyway).
+      if (lstatSync(join(tmpdir(), entry)).uid !== process.getuid?.()) continue
+      rmSync(join(tmpdir(), entry), { recursive: true, force: true })
+    } catch {
+      // gone meanwhile, or not ours
+    }
+  }
+}
+
+/**
+ * HAR files of a directory read as sessions: each imported once into a private directory of this process, read
+ * there through the SessionReader like any session (so a HAR of any size is never held in memory), removed on close.
+ */
 export class HarViews {
   #root: string | null = null
   #next = 0
@@ -46,8 +74,12 @@ export class HarViews {
   }
 
   async #import(file: string): Promise<SessionPaths> {
-    // Private to this process (mkdtemp makes it 0700): a HAR holds live tokens as the sessions do.
-    this.#root ??= mkdtempSync(join(tmpdir(), 'reltape-har-view-'))
+    if (this.#root === null) {
+      removeDeadViews()
+      // Private to this process (mkdtemp makes it 0700): a HAR holds live tokens as the sessions do. Named by the
+      // pid, so that what a killed process left is removed by the next one (removeDeadViews).
+      this.#root = mkdtempSync(join(tmpdir(), `${VIEW_PREFIX}${process.pid}-`))
+    }
     const dir = join(this.#root, String(this.#next++))
     await importHar(file, { dir, session: 'har' })
     return sessionPaths(dir, 'har')

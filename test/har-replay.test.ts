@@ -1,9 +1,11 @@
 /**
- * A HAR replays as it is: `startReplay({ session: 'x.har' })` and `reltape replay x.har` import it in memory through
- * the same import code, and write nothing, next to the HAR or anywhere else.
+ * A HAR replays as it is: `startReplay({ session: 'x.har' })` and `reltape replay x.har` import it through the same
+ * import code into a private folder of the process (read there like any session, never held whole in memory), write
+ * nothing next to the HAR, and leave nothing behind when they stop.
  */
 import { spawn } from 'node:child_process'
-import { cpSync, readdirSync, statSync } from 'node:fs'
+import { cpSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -36,7 +38,28 @@ const post = (url: string, path: string, body: string) => fetch(url + path, { me
 /** Names and modification times of everything in a folder: what must not change. */
 const listing = (d: string) => readdirSync(d).map((f) => [f, statSync(join(d, f)).mtimeMs])
 
+/** The private folders HAR replays and views import into. */
+const harCopies = () => readdirSync(tmpdir()).filter((f) => f.startsWith('reltape-har-view-'))
+
 describe('replaying a HAR', () => {
+  it('reads it from a private copy while it runs and removes the copy when it stops, and what a killed one left', async () => {
+    const d = await dir()
+    const reader = await new SessionStore(join(repoRoot, 'sessions')).reader('sample-support-chat')
+    await exportHar(reader, join(d, 'chat.har'))
+    // What a replay killed with -9 left: a folder named for a process that is gone.
+    const dead = join(tmpdir(), `reltape-har-view-${2 ** 22 + 4321}-x1y2z3`)
+    mkdirSync(join(dead, '0'), { recursive: true, mode: 0o700 })
+    const r = await startReplay({ session: join(d, 'chat.har') })
+    // Other test files' viewers run in other processes: only this process's copies are looked at.
+    const mine = harCopies().filter((f) => f.startsWith(`reltape-har-view-${process.pid}-`))
+    expect(mine).toHaveLength(1)
+    expect(statSync(join(tmpdir(), mine[0]!)).mode & 0o777).toBe(0o700)
+    expect(harCopies()).not.toContain(dead.slice(tmpdir().length + 1))
+    expect((await post(r.url, '/public/api/v1/clients/get', '{"Id":11}')).status).toBe(200)
+    await r.close()
+    expect(harCopies().filter((f) => f.startsWith(`reltape-har-view-${process.pid}-`))).toEqual([])
+  })
+
   it("answers an exported session's requests from its .har and its .zip, writing nothing", async () => {
     const d = await dir()
     const reader = await new SessionStore(join(repoRoot, 'sessions')).reader('sample-support-chat')
