@@ -132,3 +132,25 @@ export async function* findEachSession(store: SessionStore, query: string, confi
     if (out.length > 0) yield inSession(out)
   }
 }
+
+/**
+ * `JSON.stringify(match)`, the same text, without walking each match: a session's matches repeat a few paths and
+ * entities thousands of times, so the text after the seq is made once per (where, entity).
+ */
+export function matchJsonWriter(): (m: FindMatch) => string {
+  const heads = new Map<string, string>()
+  const tails = new Map<string, Map<string | undefined, string>>()
+  return (m) => {
+    let head = heads.get(m.session)
+    if (head === undefined) heads.set(m.session, (head = `{"session":${JSON.stringify(m.session)},"seq":`))
+    let byEntity = tails.get(m.where)
+    let tail = byEntity?.get(m.entity)
+    if (tail === undefined) {
+      tail = `,"where":${JSON.stringify(m.where)}${m.entity !== undefined ? `,"entity":${JSON.stringify(m.entity)}` : ''}}`
+      // Text matches can name a path per match: what is remembered is bounded.
+      if (byEntity === undefined && tails.size < 100_000) tails.set(m.where, (byEntity = new Map()))
+      if (byEntity !== undefined && byEntity.size < 1_000) byEntity.set(m.entity, tail)
+    }
+    return head + m.seq + tail
+  }
+}

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot, runCli } from './helpers/cli.js'
 import { tempDir } from './helpers/exchange-factory.js'
+import { matchJsonWriter } from '../store/find.js'
 
 type Match = { session: string; seq: number; where: string; entity?: string }
 
@@ -104,5 +105,19 @@ describe('reltape find', () => {
     const r = find('Clients#11', '--session', 'nope')
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('SESSION_NOT_FOUND')
+  })
+})
+
+describe("find's JSON text", () => {
+  it('is JSON.stringify of each match, for odd names and paths too', () => {
+    const json = matchJsonWriter()
+    const matches: Match[] = [
+      { session: 'chat', seq: 1, where: 'Rels.Clients[0]', entity: 'Clients#11' },
+      { session: 'chat', seq: 2, where: 'Rels.Clients[0]', entity: 'Clients#11' },
+      { session: 'chat', seq: 2, where: 'Rels.Clients[0]' },
+      { session: 'чат "2"', seq: 3, where: 'Rels["odd \\"key\\""][0].Name', entity: 'Files#a\nb' },
+      { session: 'chat', seq: 4, where: 'Error.Code' },
+    ]
+    for (const m of matches) expect(json(m)).toBe(JSON.stringify(m))
   })
 })

@@ -22,7 +22,7 @@ import { relKey } from '../model/rels.js'
 import { checkSessionName } from '../model/session.js'
 import type { ExchangeSummary } from '../model/summary.js'
 import { loadEntityIndex, type SessionEntities } from '../store/entity-index.js'
-import { findEachSession, type FindMatch } from '../store/find.js'
+import { findEachSession, matchJsonWriter, type FindMatch } from '../store/find.js'
 import { SessionNameError } from '../store/paths.js'
 import type { SessionReader } from '../store/session-reader.js'
 import { ViewerError } from './errors.js'
@@ -113,16 +113,17 @@ export function registerEntityRoutes(app: FastifyInstance, cache: EntityCache): 
       }
       // Every match, as `reltape find --json`: streamed a session at a time, so the answer is never held whole.
       const first = await sessions.next() // a failure before any byte is sent is still an error answer
+      const matchJson = matchJsonWriter()
       async function* body(): AsyncGenerator<string> {
         let sep = '\n  '
         yield '['
         for (let r = first; !r.done; r = await sessions.next()) {
-          let chunk = ''
+          const parts: string[] = []
           for (const m of r.value) {
-            chunk += sep + JSON.stringify(m)
+            parts.push(sep, matchJson(m))
             sep = ',\n  '
           }
-          yield chunk
+          yield parts.join('')
         }
         yield sep === '\n  ' ? ']' : '\n]'
       }

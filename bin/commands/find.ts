@@ -1,5 +1,5 @@
 import { sessionsDir } from '../../store/paths.js'
-import { findEachSession, type FindMatch } from '../../store/find.js'
+import { findEachSession, matchJsonWriter } from '../../store/find.js'
 import { SessionStore } from '../../store/store.js'
 import { loadRelsConfig } from '../../viewer/config.js'
 import { dirOption, stringOption, UsageError, type Command } from '../command.js'
@@ -81,26 +81,4 @@ Examples:
 /** Writes to standard output; settles when it is taken (a reader slower than the search holds the search back). */
 function printed(text: string): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())))
-}
-
-/**
- * `JSON.stringify(match)`, the same text, without walking each match: a session's matches repeat a few paths and
- * entities thousands of times, so the text after the seq is made once per (where, entity).
- */
-function matchJsonWriter(): (m: FindMatch) => string {
-  const heads = new Map<string, string>()
-  const tails = new Map<string, Map<string | undefined, string>>()
-  return (m) => {
-    let head = heads.get(m.session)
-    if (head === undefined) heads.set(m.session, (head = `{"session":${JSON.stringify(m.session)},"seq":`))
-    let byEntity = tails.get(m.where)
-    let tail = byEntity?.get(m.entity)
-    if (tail === undefined) {
-      tail = `,"where":${JSON.stringify(m.where)}${m.entity !== undefined ? `,"entity":${JSON.stringify(m.entity)}` : ''}}`
-      // Text matches can name a path per match: what is remembered is bounded.
-      if (byEntity === undefined && tails.size < 100_000) tails.set(m.where, (byEntity = new Map()))
-      if (byEntity !== undefined && byEntity.size < 1_000) byEntity.set(m.entity, tail)
-    }
-    return head + m.seq + tail
-  }
 }
