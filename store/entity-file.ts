@@ -8,7 +8,8 @@
  * as differences from the one before) over a table of the line's strings, not an object per appearance, because an
  * entity carried by every call has as many appearances as the session has calls.
  */
-import { open } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
 import type { Entity, EntityCarry, EntityReference, ErrorCall } from '../model/entities.js'
 import type { FindMatch } from './find.js'
 import type { FileStamp } from './session-index.js'
@@ -161,40 +162,66 @@ export function unpackErrorCalls(flat: readonly number[]): ErrorCall[] {
   return calls
 }
 
-/** The header of an index file and where its entity lines start; null when there is none, or it is not this format. */
-export async function readEntitiesHeader(file: string): Promise<{ header: EntitiesHeader; bodyAt: number } | null> {
-  let handle
+/**
+ * An index file open for reading: its header, and its lines read through the same opening, so that a newer index
+ * renamed over it meanwhile (by another process) is never read with this one's directory.
+ */
+export type EntitiesFile = {
+  header: EntitiesHeader
+  /** Where the entity lines start. */
+  bodyAt: number
+  /** The lines of the entities at `indexes` of the directory, as text; null when the file does not hold them. */
+  lines(indexes: readonly number[]): Promise<string[] | null>
+  /** Every entity line from the first, in order. */
+  allLines(): AsyncIterable<string>
+  close(): Promise<void>
+}
+
+/** Opens an index file and reads its header; null when there is none, or it is not this format (then it is rebuilt). */
+export async function openEntitiesFile(file: string): Promise<EntitiesFile | null> {
+  let handle: FileHandle | undefined
   try {
     handle = await open(file, 'r')
-    const chunks: Buffer[] = []
-    let size = 0
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(size === 0 ? 64 * 1024 : Math.min(size, 16 << 20))
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, size)
-      if (bytesRead === 0) return null // no line end: torn
-      const got = chunk.subarray(0, bytesRead)
-      const nl = got.indexOf(0x0a)
-      if (nl >= 0) {
-        chunks.push(got.subarray(0, nl))
-        const header = JSON.parse(Buffer.concat(chunks).toString('utf8')) as EntitiesHeader
-        if (header?.format !== ENTITIES_FORMAT || !Array.isArray(header.keys) || !Array.isArray(header.offsets) || header.keys.length !== header.offsets.length) return null
-        return { header, bodyAt: size + nl + 1 }
-      }
-      chunks.push(got)
-      size += bytesRead
+    const head = await readHeader(handle)
+    if (!head) {
+      await handle.close()
+      return null
+    }
+    const h = handle
+    return {
+      ...head,
+      lines: (indexes) => readLines(h, head.bodyAt, head.header, indexes),
+      allLines: () => createInterface({ input: h.createReadStream({ encoding: 'utf8', start: head.bodyAt, autoClose: false }), crlfDelay: Infinity }),
+      close: () => h.close(),
     }
   } catch {
+    await handle?.close().catch(() => undefined)
     return null // missing, torn or from another version: a cache, rebuilt
-  } finally {
-    await handle?.close()
   }
 }
 
-/** The lines of the entities at `indexes` of the header's directory, as text; null when the file no longer holds them. */
-export async function readEntityLines(file: string, bodyAt: number, header: EntitiesHeader, indexes: readonly number[]): Promise<string[] | null> {
-  let handle
+async function readHeader(handle: FileHandle): Promise<{ header: EntitiesHeader; bodyAt: number } | null> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(size === 0 ? 64 * 1024 : Math.min(size, 16 << 20))
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, size)
+    if (bytesRead === 0) return null // no line end: torn
+    const got = chunk.subarray(0, bytesRead)
+    const nl = got.indexOf(0x0a)
+    if (nl >= 0) {
+      chunks.push(got.subarray(0, nl))
+      const header = JSON.parse(Buffer.concat(chunks).toString('utf8')) as EntitiesHeader
+      if (header?.format !== ENTITIES_FORMAT || !Array.isArray(header.keys) || !Array.isArray(header.offsets) || header.keys.length !== header.offsets.length) return null
+      return { header, bodyAt: size + nl + 1 }
+    }
+    chunks.push(got)
+    size += bytesRead
+  }
+}
+
+async function readLines(handle: FileHandle, bodyAt: number, header: EntitiesHeader, indexes: readonly number[]): Promise<string[] | null> {
   try {
-    handle = await open(file, 'r')
     const size = (await handle.stat()).size
     const out: string[] = []
     for (const i of indexes) {
@@ -213,7 +240,5 @@ export async function readEntityLines(file: string, bodyAt: number, header: Enti
     return out
   } catch {
     return null
-  } finally {
-    await handle?.close()
   }
 }

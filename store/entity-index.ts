@@ -5,12 +5,10 @@
  * the session's exchanges through the SessionReader when it is missing or stale; when the session only grew (a
  * journal followed, a recorder's stop), only the new exchanges are read.
  */
-import { createReadStream } from 'node:fs'
 import { open, rename, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { EntityIndex, hashText, type Entity, type EntityConfig } from '../model/entities.js'
-import { ENTITIES_FORMAT, entityLine, entityOfLine, packErrors, readEntitiesHeader, unpackErrors, type EntitiesHeader } from './entity-file.js'
+import { ENTITIES_FORMAT, entityLine, entityOfLine, openEntitiesFile, packErrors, unpackErrors, type EntitiesHeader } from './entity-file.js'
 import type { SessionPaths } from './paths.js'
 import { PRIVATE_FILE_MODE, tempNameFor } from './private-file.js'
 import type { FileStamp } from './session-index.js'
@@ -29,19 +27,17 @@ export function configHash(config: EntityConfig | undefined): string {
 
 /** The whole index on disk: for a viewer that shows every entity, or a session to bring up to date. */
 async function readEntitiesFile(file: string): Promise<{ header: EntitiesHeader; entities: Entity[] } | null> {
-  const head = await readEntitiesHeader(file)
-  if (!head) return null
-  let stream
+  const opened = await openEntitiesFile(file)
+  if (!opened) return null
   try {
-    stream = createReadStream(file, { encoding: 'utf8', start: head.bodyAt })
     const entities: Entity[] = []
-    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) if (line !== '') entities.push(entityOfLine(line, file))
-    if (entities.length !== head.header.entities) return null
-    return { header: head.header, entities }
+    for await (const line of opened.allLines()) if (line !== '') entities.push(entityOfLine(line, file))
+    if (entities.length !== opened.header.entities) return null
+    return { header: opened.header, entities }
   } catch {
     return null // torn or from another version: a cache, rebuilt
   } finally {
-    stream?.destroy()
+    await opened.close()
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { findInEntities, findText, parseEntityKey, type EntityConfig, type EntityIndex, type EntityMatch } from '../model/entities.js'
 import { relKey } from '../model/rels.js'
-import { matchesOfLine, readEntitiesHeader, readEntityLines, unpackErrorCalls } from './entity-file.js'
+import { matchesOfLine, openEntitiesFile, unpackErrorCalls } from './entity-file.js'
 import { configHash, entitiesPath, loadEntityIndex } from './entity-index.js'
 import { sameStamp, stampOf, type SessionReader } from './session-reader.js'
 import type { SessionStore } from './store.js'
@@ -53,29 +53,34 @@ function inIndex(session: string, index: EntityIndex, query: string): FindMatch[
 async function inIndexFile(store: SessionStore, name: string, hash: string, query: string): Promise<FindMatch[] | null> {
   const paths = store.paths(name)
   const file = entitiesPath(paths)
-  const head = await readEntitiesHeader(file)
-  if (!head || head.header.config !== hash) return null
-  const { header, bodyAt } = head
-  const [fileStamp, journalStamp] = await Promise.all([stampOf(paths.file), stampOf(paths.journal)])
-  if (!sameStamp(fileStamp, header.file) || !sameStamp(journalStamp, header.journal)) return null
-  const parsed = parseEntityKey(query)
-  const wanted: number[] = []
-  if (parsed) {
-    const i = header.keys.indexOf(relKey(parsed.type, parsed.id))
-    if (i >= 0) wanted.push(i)
-  } else {
-    header.keys.forEach((key, i) => {
-      if (key.endsWith(`#${query}`)) wanted.push(i)
-    })
+  const opened = await openEntitiesFile(file)
+  if (!opened) return null
+  try {
+    const { header } = opened
+    if (header.config !== hash) return null
+    const [fileStamp, journalStamp] = await Promise.all([stampOf(paths.file), stampOf(paths.journal)])
+    if (!sameStamp(fileStamp, header.file) || !sameStamp(journalStamp, header.journal)) return null
+    const parsed = parseEntityKey(query)
+    const wanted: number[] = []
+    if (parsed) {
+      const i = header.keys.indexOf(relKey(parsed.type, parsed.id))
+      if (i >= 0) wanted.push(i)
+    } else {
+      header.keys.forEach((key, i) => {
+        if (key.endsWith(`#${query}`)) wanted.push(i)
+      })
+    }
+    const lines = await opened.lines(wanted)
+    if (lines === null) return null
+    // An Id query asked for every key ending in `#Id`; the line's own Id says which are that Id (a type may hold `#`).
+    const entities = lines.map((line) => matchesOfLine(line, file, name)).filter((e) => parsed || String(e.id) === query)
+    const all: FindMatch[] = []
+    for (const e of entities) for (const list of [e.carried, e.referenced]) for (const m of list) all.push(m)
+    if (!parsed) for (const c of unpackErrorCalls(header.errors[query] ?? [])) all.push({ session: name, seq: c.seq, where: c.where })
+    return all
+  } finally {
+    await opened.close()
   }
-  const lines = await readEntityLines(file, bodyAt, header, wanted)
-  if (lines === null) return null
-  // An Id query asked for every key ending in `#Id`; the line's own Id says which are that Id (a type may hold `#`).
-  const entities = lines.map((line) => matchesOfLine(line, file, name)).filter((e) => parsed || String(e.id) === query)
-  const all: FindMatch[] = []
-  for (const e of entities) for (const list of [e.carried, e.referenced]) for (const m of list) all.push(m)
-  if (!parsed) for (const c of unpackErrorCalls(header.errors[query] ?? [])) all.push({ session: name, seq: c.seq, where: c.where })
-  return all
 }
 
 /**
