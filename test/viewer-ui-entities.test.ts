@@ -5,7 +5,8 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningViewer } from '../viewer/server.js'
-import { writeBigSession } from './helpers/viewer-big-session.js'
+import { jsonResponse } from './helpers/exchange-factory.js'
+import { appendExchange, closeSessions, makeExchange, writeBigSession } from './helpers/viewer-big-session.js'
 import { type BrowserFixture, deepText, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
 
 let browser: Browser
@@ -14,11 +15,17 @@ let fixture: BrowserFixture | undefined
 
 beforeAll(async () => {
   // A long session: its client is carried by 450 of 500 calls and referred to by as many.
-  fixture = await openBrowserFixture((dir) => writeBigSession(dir, 'long', 500).then(() => undefined))
+  fixture = await openBrowserFixture(async (dir) => {
+    await writeBigSession(dir, 'long', 500)
+    await writeBigSession(dir, 'growing', 3)
+  })
   ;({ browser, viewer } = fixture)
 }, 120_000)
 
-afterAll(() => fixture?.close())
+afterAll(async () => {
+  await closeSessions()
+  await fixture?.close()
+})
 
 describe('viewer UI: entity timelines', { timeout: 90_000 }, () => {
   it('from a ClientId chip to the client timeline, to a call that carried it, and back', async () => {
@@ -82,6 +89,27 @@ describe('viewer UI: entity timelines', { timeout: 90_000 }, () => {
     // The last call listed is the session's last that carried it.
     expect(await deepText(carried.last().locator('a'))).toBe('#499')
     expect(await page.locator('[data-testid=entity-ref]').count()).toBe(200)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  it('follows a session as it is recorded: a new entity joins the list, a new call joins its page', async () => {
+    const { page, problems } = await newPage(browser)
+    await page.goto(`${viewer.url}#/sessions/growing/entities`)
+    const rows = page.locator('[data-testid=entity-row]')
+    await poll(() => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-key')))).toContain('Clients#11')
+    expect(await page.locator('[data-testid=entity-row][data-key="Clients#77"]').count()).toBe(0)
+    const newcomer = { OK: true, Error: null, Result: [], Rels: { Clients: [{ Id: 77, Name: 'Came later' }] } }
+    await appendExchange(fixture!.dir, 'growing', makeExchange(4, { response: jsonResponse(newcomer) }))
+    await poll(() => page.locator('[data-testid=entity-row][data-key="Clients#77"]').count()).toBe(1)
+    // Its page, then one more call carrying it.
+    await page.locator('[data-testid=entity-row][data-key="Clients#77"] a').first().click()
+    await poll(() => deepText(page.locator('[data-testid=entity-calls]'))).toBe('1')
+    await appendExchange(fixture!.dir, 'growing', makeExchange(5, { response: jsonResponse(newcomer) }))
+    await poll(() => deepText(page.locator('[data-testid=entity-calls]'))).toBe('2')
+    // Another session's list is that session's, not the one shown before.
+    await page.evaluate("location.hash = '#/sessions/long/entities'")
+    await poll(() => rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-key')))).toEqual(['Clients#11', 'Chats#10'])
     expect(problems).toEqual([])
     await page.close()
   })

@@ -1,12 +1,14 @@
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit'
 import type { EntitySummary } from '../../../../model/entities.js'
-import { api, type EntityList, type EntityTimeline } from '../api.js'
+import { api, urls, type EntityList, type EntityTimeline } from '../api.js'
 import { reportError } from '../report-error.js'
 import { entityHref, exchangeHref, formatRoute } from '../route.js'
 
 /** Rows of each call table shown at first, and added by each "show more". */
 const FIRST_ROWS = 200
 const MORE_ROWS = 1000
+/** A live reload waits for this long without new exchanges: a recorder writing quickly causes one reload. */
+const LIVE_RELOAD_MS = 300
 
 /** A value as one line of text (rendered with Lit's escaping, never as HTML). */
 function show(value: unknown): string {
@@ -44,6 +46,11 @@ export class EntityView extends LitElement {
   /** Rows shown of each call table: an entity carried by every call of a long session has thousands. */
   declare private _shown: { carried: number; referenced: number }
   #abort: AbortController | null = null
+  /** The session `_list` is of: the element is kept when the route moves to another session's entities. */
+  #listOf: string | null = null
+  #events: EventSource | null = null
+  #eventsFor: string | null = null
+  #reload: ReturnType<typeof setTimeout> | undefined
 
   constructor() {
     super()
@@ -59,27 +66,68 @@ export class EntityView extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('session') || changed.has('type') || changed.has('entityId')) void this._load()
+    if (changed.has('session') || changed.has('type') || changed.has('entityId')) {
+      this._watch()
+      void this._load(false)
+    }
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback()
+    if (this.session) this._watch()
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback()
     this.#abort?.abort()
+    this.#events?.close()
+    this.#events = null
+    this.#eventsFor = null
+    clearTimeout(this.#reload)
   }
 
-  private async _load(): Promise<void> {
+  /**
+   * Follows the session as it is recorded: a new exchange reloads what is shown (the list, or the entity's page)
+   * once the exchanges stop arriving for a moment; a reconnection reloads too (what came meanwhile was not sent).
+   */
+  private _watch(): void {
+    if (this.#eventsFor === this.session || !this.session) return
+    this.#events?.close()
+    this.#eventsFor = this.session
+    const es = (this.#events = new EventSource(urls.sessionEvents(this.session)))
+    let opened = false
+    const later = () => {
+      clearTimeout(this.#reload)
+      this.#reload = setTimeout(() => void this._load(true), LIVE_RELOAD_MS)
+    }
+    es.addEventListener('open', () => {
+      if (opened) later()
+      opened = true
+    })
+    es.addEventListener('exchange', later)
+  }
+
+  /** `quietly`: a live reload, which keeps what is shown until the new answer replaces it. */
+  private async _load(quietly: boolean): Promise<void> {
     this.#abort?.abort()
     const abort = (this.#abort = new AbortController())
-    this._failed = null
+    if (!quietly) this._failed = null
     try {
       if (this.type !== null && this.entityId !== null) {
-        this._entity = null
-        this._shown = { carried: FIRST_ROWS, referenced: FIRST_ROWS }
+        if (!quietly) {
+          this._entity = null
+          this._shown = { carried: FIRST_ROWS, referenced: FIRST_ROWS }
+        }
         this._entity = await api.entity(this.session, this.type, this.entityId, abort.signal)
-      } else if (this._list === null) {
-        this._list = await api.entities(this.session, abort.signal)
+      } else if (quietly || this._list === null || this.#listOf !== this.session) {
+        const session = this.session
+        if (this.#listOf !== session) this._list = null // another session's list is not shown meanwhile
+        this._list = await api.entities(session, abort.signal)
+        this.#listOf = session
       }
+      this._failed = null
     } catch (err) {
+      if (quietly && (err as Error).name !== 'AbortError') return // the next change tries again; what is shown stays
       if ((err as Error).name === 'AbortError') return
       this._failed = (err as Error).message
       reportError(err, this.type ? `loading ${this.type} #${this.entityId}` : 'loading the entities')
