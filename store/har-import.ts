@@ -1,7 +1,8 @@
 /**
  * HAR → session. Entries are read one at a time (store/har-scan.ts), checked (model/har.ts), judged by the
- * recorder's traffic filter, given identities and redacted as the recorder does, and written through the store's
- * writer, or kept in memory for a replay of a `.har`. Every entry becomes an exchange or is counted as left out.
+ * recorder's traffic filter, given identities and redacted as the recorder does, and handed to a sink (the session
+ * file's writer). Every entry becomes an exchange or is counted as left out. `reltape import`, and the private copies
+ * through which replay and the viewer read a `.har` (store/har-view.ts), all come here.
  *
  * Into a sessions directory, the session is written in a hidden folder beside the others and linked into place
  * only when the whole HAR was read: a HAR that turns out invalid at its last entry leaves no session behind, and
@@ -13,12 +14,11 @@ import { existsSync, linkSync, readdirSync } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cookieValue, findToken, SESSION_COOKIE } from '../model/auth.js'
-import { IdentityBook } from './identity-book.js'
 import { processIsAlive } from './lock.js'
 import { ReltapeError } from '../model/errors.js'
 import { checkHarEntry, creatorOf, errorOf, logFactsOf, type HarEntryIn, type ReltapeLogFacts } from '../model/har.js'
 import { headerValue } from '../model/headers.js'
-import { SESSION_FORMAT, type Exchange, type HeaderPair, type Identity, type RecordedRequest, type RecordedResponse, type Recording, type Session } from '../model/session.js'
+import type { Exchange, HeaderPair, Identity, RecordedRequest, RecordedResponse, Recording } from '../model/session.js'
 import { TrafficFilter, type FilterOptions } from './traffic-filter.js'
 import { redactExchange, type Redactions } from './redact.js'
 import type { KnownBodyText } from './exchange-text.js'
@@ -315,52 +315,6 @@ export async function importHar(file: string, options: ImportToStoreOptions): Pr
       await opened.writer?.discard()
       await rm(temp, { recursive: true, force: true })
     }
-  } finally {
-    await source.close()
-  }
-}
-
-/**
- * Imports a HAR into memory, writing nothing anywhere: for `reltape replay FILE.har` and `startReplay({ session:
- * 'x.har' })`. The session is named after the file.
- */
-export async function importHarToMemory(file: string, options: HarImportOptions = {}): Promise<{ session: Session; counts: HarImportCounts }> {
-  const source = await openHarSource(file, options.stdin)
-  try {
-    const identities: Identity[] = []
-    const exchanges: Exchange[] = []
-    let recording: Recording = { tool: 'unknown HAR creator', mode: 'import', upstream: null }
-    let next = 1
-    const book = new IdentityBook()
-    const sink: ExchangeSink = {
-      nextSeq: () => next++,
-      identityFor(token, label = null) {
-        const { identity, added } = book.of(token, label)
-        if (added) identities.push(identity)
-        return identity
-      },
-      append(exchange) {
-        exchanges.push(exchange)
-        if (exchange.seq >= next) next = exchange.seq + 1
-      },
-    }
-    const counts = await importHarInto(
-      source,
-      async (r) => {
-        recording = r
-        return sink
-      },
-      options,
-    )
-    const session: Session = {
-      format: SESSION_FORMAT,
-      name: sessionNameFor(source.stem || 'stdin'),
-      createdAt: new Date().toISOString(),
-      recording,
-      identities,
-      exchanges,
-    }
-    return { session, counts }
   } finally {
     await source.close()
   }
