@@ -76,7 +76,9 @@ async function inIndexFile(store: SessionStore, name: string, hash: string, quer
     const entities = lines.map((line) => matchesOfLine(line, file, name)).filter((e) => parsed || String(e.id) === query)
     const all: FindMatch[] = []
     for (const e of entities) for (const list of [e.carried, e.referenced]) for (const m of list) all.push(m)
-    if (!parsed) for (const c of unpackErrorCalls(header.errors[query] ?? [])) all.push({ session: name, seq: c.seq, where: c.where })
+    // Own keys only: a query such as `constructor` must not find what every object inherits.
+    const errors = Object.hasOwn(header.errors, query) ? header.errors[query]! : []
+    if (!parsed) for (const c of unpackErrorCalls(errors)) all.push({ session: name, seq: c.seq, where: c.where })
     return all
   } finally {
     await opened.close()
