@@ -128,7 +128,9 @@ export function apiMethod(url: string): string {
  * `<plural>/<verb>` with a known verb, `clients/get` → `Clients`); null when unknown (then they are not entities).
  */
 export function resultType(method: string, config?: EntityConfig): string | null {
-  const configured = config?.entities?.[method]
+  // Own keys only: a method named like an inherited property (`constructor`) is not in the table.
+  const table = config?.entities
+  const configured = table && Object.hasOwn(table, method) ? table[method] : undefined
   if (configured !== undefined) return configured === '' ? null : configured
   const parts = method.split('/')
   if (parts.length !== 2 || !ENTITY_VERBS.has(parts[1]!.toLowerCase()) || !/^[a-z][a-z0-9]*$/i.test(parts[0]!)) return null

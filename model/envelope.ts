@@ -34,7 +34,8 @@ export function asEnvelope(json: unknown): Envelope | null {
   const rels: Record<string, RelObject[]> = {}
   if (isPlainObject(json.Rels)) {
     for (const [type, items] of Object.entries(json.Rels)) {
-      if (Array.isArray(items)) rels[type] = items.filter(isRelObject)
+      // Defined, not assigned: a recorded type named `__proto__` is a type like any other, not the object's prototype.
+      if (Array.isArray(items)) Object.defineProperty(rels, type, { value: items.filter(isRelObject), enumerable: true, writable: true, configurable: true })
     }
   }
   return { OK: json.OK, Error: json.Error ?? null, Result: json.Result ?? null, Rels: rels }

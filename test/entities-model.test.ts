@@ -39,6 +39,9 @@ describe('which objects are entities', () => {
     expect(resultType('chats/channel/send/support')).toBeNull()
     expect(resultType('chats/history', config)).toBe('Messages')
     expect(resultType('clients/get', { entities: { 'clients/get': '' } })).toBeNull()
+    // Only the table's own entries: a method named like an inherited property is not configured.
+    expect(resultType('constructor', config)).toBeNull()
+    expect(resultType('toString', config)).toBeNull()
   })
 
   it('takes Rels objects and typed Result items, and leaves a Result item of unknown type alone', () => {

@@ -29,6 +29,15 @@ describe('asEnvelope', () => {
     expect(env?.Rels).toEqual({ Clients: [{ Id: 1 }] })
   })
 
+  it('takes a recorded type named __proto__ or constructor as a type, and gives the envelope no other prototype', () => {
+    const env = asEnvelope(JSON.parse('{"OK":true,"Rels":{"__proto__":[{"Id":1}],"constructor":[{"Id":2}]}}'))!
+    expect(Object.keys(env.Rels)).toEqual(['__proto__', 'constructor'])
+    expect(Object.getPrototypeOf(env.Rels)).toBe(Object.prototype)
+    const index = RelsIndex.build(env)
+    expect(index.get('__proto__', 1)).toEqual({ Id: 1 })
+    expect(index.objects('constructor')).toEqual([{ Id: 2 }])
+  })
+
   it('returns null for anything that is not an envelope', () => {
     for (const v of [null, 'text', 42, [], [{ OK: true }], { ok: true }, { OK: 'true' }, { status: 'up' }]) expect(asEnvelope(v)).toBeNull()
   })
