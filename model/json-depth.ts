@@ -37,6 +37,17 @@ export function exceedsJsonDepth(value: unknown, limit: number = MAX_JSON_DEPTH)
   return false
 }
 
+/**
+ * False when `text` holds at most `limit` opening brackets (`[` or `{`, in strings too): JSON with so few cannot nest
+ * deeper than `limit`, and exceedsJsonDepth need not walk its value. Counts by searching, stops past the limit.
+ */
+export function mayExceedJsonDepth(text: string, limit: number = MAX_JSON_DEPTH): boolean {
+  let n = 0
+  for (let i = text.indexOf('{'); i >= 0 && n <= limit; i = text.indexOf('{', i + 1)) n++
+  for (let i = text.indexOf('['); i >= 0 && n <= limit; i = text.indexOf('[', i + 1)) n++
+  return n > limit
+}
+
 /** The words every part uses for a body past the limit. */
 export function tooDeepText(limit: number = MAX_JSON_DEPTH): string {
   return `JSON nested deeper than ${limit} levels`

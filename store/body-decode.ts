@@ -4,7 +4,7 @@
  */
 import { brotliDecompress, brotliDecompressSync, gunzip, gunzipSync, inflate, inflateRaw, inflateRawSync, inflateSync } from 'node:zlib'
 import { promisify } from 'node:util'
-import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../model/json-depth.js'
+import { exceedsJsonDepth, MAX_JSON_DEPTH, mayExceedJsonDepth } from '../model/json-depth.js'
 import type { Body, MultipartPart } from '../model/session.js'
 
 /** Below this size a body is decoded synchronously: cheaper than a trip through the thread pool. */
@@ -109,8 +109,9 @@ export function jsonBodyOfText(text: string, ct: string, size: number): { body: 
     return { body: { kind: 'text', text, contentType: ct, size } }
   }
   // Nested past the depth every part of reltape walks: kept as its text, which replay serves and the viewer shows.
-  // Each level takes two characters (an opening and a closing bracket): a shorter text cannot be that deep.
-  if (text.length > 2 * MAX_JSON_DEPTH && exceedsJsonDepth(json)) return { body: { kind: 'text', text, contentType: ct, size } }
+  // Each level takes two characters (an opening and a closing bracket): a shorter text cannot be that deep, nor one
+  // with fewer opening brackets than levels (counted faster than the value is walked).
+  if (text.length > 2 * MAX_JSON_DEPTH && mayExceedJsonDepth(text) && exceedsJsonDepth(json)) return { body: { kind: 'text', text, contentType: ct, size } }
   const again = JSON.stringify(json)
   return again === text ? { body: { kind: 'json', json, contentType: ct, size }, jsonText: text } : { body: { kind: 'json', json, raw: text, contentType: ct, size }, jsonText: again }
 }

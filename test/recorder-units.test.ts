@@ -3,6 +3,7 @@ import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import type { Exchange } from '../model/session.js'
 import { classifyBody, decodeBody, parseMultipart } from '../store/body-decode.js'
+import { MAX_JSON_DEPTH, mayExceedJsonDepth } from '../model/json-depth.js'
 import { consoleLine } from '../recorder/console-line.js'
 import { exchangeErrorCode, passthroughErrorCode } from '../recorder/errors.js'
 import { TrafficFilter } from '../store/traffic-filter.js'
@@ -27,6 +28,19 @@ describe('bodies', () => {
     // A UTF-8 BOM survives the trip through text.
     const bom = classifyBody(Buffer.from('\ufeffhello'), 'text/plain', limits)
     expect(bom.kind === 'text' && Buffer.from(bom.text).equals(Buffer.from('\ufeffhello'))).toBe(true)
+  })
+
+  it('stores JSON nested past the limit as text, whether its brackets are counted or its value walked', () => {
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`
+    const classify = (text: string) => classifyBody(Buffer.from(text), 'application/json', limits).kind
+    expect(classify(deep(MAX_JSON_DEPTH))).toBe('json')
+    expect(classify(deep(MAX_JSON_DEPTH + 1))).toBe('text')
+    // Many brackets (in strings too), but shallow: counted past the limit, then walked.
+    const wide = JSON.stringify({ a: Array.from({ length: 800 }, () => ({ b: '[{' })) })
+    expect(mayExceedJsonDepth(wide)).toBe(true)
+    expect(classify(wide)).toBe('json')
+    // Long, with few brackets: not walked.
+    expect(mayExceedJsonDepth(JSON.stringify({ a: 'x'.repeat(5000) }))).toBe(false)
   })
 
   it('cuts a body over the limit and marks it, keeping its real size', () => {
