@@ -538,8 +538,11 @@ export function timelineVersions(entity: Entity, objects: readonly (Record<strin
 /** The viewer's `GET /api/sessions/:name/entities`: the session's entities (filtered), and every type there. */
 export type EntityList = { total: number; types: string[]; items: EntitySummary[] }
 
-/** A call as an entity page links to it. */
-export type CallRef = { seq: number; method: string | null; path: string | null }
+/** A call as an entity page links to it: which method, and which identity made it (null: none, or not known). */
+export type CallRef = { seq: number; method: string | null; path: string | null; identity: string | null }
+
+/** An identity that made calls carrying or referring to an entity, with how many. */
+export type EntityIdentity = { identity: string | null; calls: number }
 
 /** The viewer's `GET /api/sessions/:name/entities/:type/:id`: one entity's timeline. */
 export type EntityTimeline = EntitySummary & {
@@ -548,4 +551,6 @@ export type EntityTimeline = EntitySummary & {
   carriedIn: (EntityCarry & CallRef)[]
   /** The calls that referred to it. */
   referencedIn: (EntityReference & CallRef)[]
+  /** The identities whose calls carried it or referred to it, most calls first (`null`: calls without a token). */
+  identities: EntityIdentity[]
 }

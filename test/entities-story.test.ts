@@ -74,6 +74,11 @@ describe('the sandbox story, recorded before and after the customer was renamed'
       expect(t.timeline[0]!.values?.Name).toBe(SANDBOX_DRIFT.before.Name)
       expect(t.carriedIn[0]).toMatchObject({ seq: 1, method: 'chats/history', where: 'Rels.Clients[0]' })
       expect(t.referencedIn.length).toBeGreaterThan(0)
+      // Both people of the story touched the client: the customer (cookie) and the operator (Authorization).
+      expect(t.identities.map((i) => i.identity).sort()).toEqual(['identity-1', 'identity-2'])
+      const calls = new Set([...t.carriedIn, ...t.referencedIn].map((c) => c.seq))
+      expect(t.identities.reduce((n, i) => n + i.calls, 0)).toBe(calls.size)
+      expect(t.carriedIn.find((c) => c.method === 'clients/get')?.identity).toBe('identity-2') // the operator's lookup
       const missing = await app.inject({ url: '/api/sessions/story/entities/Clients/110', headers: bearer() })
       expect(missing.statusCode).toBe(404)
       expect(missing.json()).toMatchObject({ code: 'ENTITY_NOT_FOUND' })

@@ -38,6 +38,8 @@ describe('viewer UI: entity timelines', { timeout: 90_000 }, () => {
     await poll(() => deepText(page.locator('[data-testid=entity-label]'))).toContain('Client #11')
     await poll(() => page.locator('[data-testid=entity-call]').count()).toBeGreaterThan(0)
     expect(await page.locator('[data-testid=entity-version]').count()).toBeGreaterThan(0)
+    // Who touched it: the identities of those calls, each with its count.
+    expect(await deepText(page.locator('[data-testid=entity-identities]'))).toMatch(/identity-1 \(\d+ calls?\)/)
     // Each call links to its exchange.
     await page.locator('[data-testid=entity-call] a').first().click()
     await poll(() => new URL(page.url()).hash).toMatch(/^#\/sessions\/example\/exchanges\/\d+$/)

@@ -14,6 +14,7 @@ import {
   valuesAt,
   type Entity,
   type CallRef,
+  type EntityIdentity,
   type EntityConfig,
   type EntityList,
   type EntityTimeline,
@@ -57,7 +58,16 @@ export class EntityCache {
 
 function callRef(reader: SessionReader, seq: number): CallRef {
   const s: ExchangeSummary | undefined = reader.row(seq)?.summary
-  return { seq, method: s ? s.path.replace(/^.*\/api\/v\d+\//, '').split('?')[0]! : null, path: s?.path ?? null }
+  return { seq, method: s ? s.path.replace(/^.*\/api\/v\d+\//, '').split('?')[0]! : null, path: s?.path ?? null, identity: s?.identity ?? null }
+}
+
+/** The identities of the calls that carried or referred to an entity, each counted once per call, most calls first. */
+function identitiesOf(calls: readonly CallRef[]): EntityIdentity[] {
+  const bySeq = new Map<number, string | null>()
+  for (const c of calls) bySeq.set(c.seq, c.identity)
+  const counts = new Map<string | null, number>()
+  for (const identity of bySeq.values()) counts.set(identity, (counts.get(identity) ?? 0) + 1)
+  return [...counts].map(([identity, calls]) => ({ identity, calls })).sort((a, b) => b.calls - a.calls || String(a.identity).localeCompare(String(b.identity)))
 }
 
 function checkedName(name: string): string {
@@ -75,11 +85,14 @@ async function timelineOf(reader: SessionReader, entity: Entity, config: EntityC
     const value = shape && body?.kind === 'json' ? valuesAt(body.json, v.at.where) : undefined
     objects.push(typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null)
   }
+  const carriedIn = entity.carried.map((c) => ({ ...c, ...callRef(reader, c.seq), seq: c.seq }))
+  const referencedIn = entity.referenced.map((r) => ({ ...r, ...callRef(reader, r.seq), seq: r.seq }))
   return {
     ...summarizeEntity(entity),
     timeline: timelineVersions(entity, objects),
-    carriedIn: entity.carried.map((c) => ({ ...c, ...callRef(reader, c.seq), seq: c.seq })),
-    referencedIn: entity.referenced.map((r) => ({ ...r, ...callRef(reader, r.seq), seq: r.seq })),
+    carriedIn,
+    referencedIn,
+    identities: identitiesOf([...carriedIn, ...referencedIn]),
   }
 }
 
