@@ -40,14 +40,23 @@ describe('viewer UI: entity timelines', { timeout: 90_000 }, () => {
     expect(await page.locator('[data-testid=entity-version]').count()).toBeGreaterThan(0)
     // Who touched it: the identities of those calls, each with its count.
     expect(await deepText(page.locator('[data-testid=entity-identities]'))).toMatch(/identity-1 \(\d+ calls?\)/)
-    // Each call links to its exchange.
-    await page.locator('[data-testid=entity-call] a').first().click()
-    await poll(() => new URL(page.url()).hash).toMatch(/^#\/sessions\/example\/exchanges\/\d+$/)
+    // Each call links to its exchange, with the client selected there: the Rels object that carried it.
+    const carry = page.locator('[data-testid=entity-call] a').first()
+    expect(await carry.getAttribute('href')).toMatch(/^#\/sessions\/example\/exchanges\/\d+\?at=Rels\.Clients%5B0%5D$/)
+    await carry.click()
+    await poll(() => new URL(page.url()).hash).toMatch(/^#\/sessions\/example\/exchanges\/\d+\?at=/)
     await poll(() => deepText(page.locator('[data-testid=banner]'))).toContain('OK')
+    await poll(() => page.locator('[data-testid=rels-object][data-key="Clients#11"]').getAttribute('class')).toContain('selected')
     // Back to the timeline, then back to where the tester started.
     await page.goBack()
     await poll(() => new URL(page.url()).hash).toBe('#/sessions/example/entities/Clients/11')
     await poll(() => deepText(page.locator('[data-testid=entity-label]'))).toContain('Client #11')
+    // A call that referred to it opens with the referring object selected (the user whose ClientId it is).
+    const ref = page.locator('[data-testid=entity-ref] a[href*="at=Rels.Users"]').first()
+    await ref.click()
+    await poll(() => page.locator('[data-testid=rels-object][data-key="Users#1"]').getAttribute('class')).toContain('selected')
+    await page.goBack()
+    await poll(() => new URL(page.url()).hash).toBe('#/sessions/example/entities/Clients/11')
     await page.goBack()
     await poll(() => new URL(page.url()).hash).toBe('#/sessions/example/exchanges/2')
     await poll(() => tree.locator('[data-testid=ref-chip][data-ref="Clients#11"]').count()).toBeGreaterThan(0)

@@ -16,6 +16,8 @@ export type Route = {
   entities?: { type: string; id: string } | { type: null; id: null } | null
   /** Two sessions or exchanges compared (`SESSION` or `SESSION#SEQ` each); absent elsewhere. */
   compare?: { a: string; b: string } | null
+  /** With an exchange: a JSON path in its answer to show selected (`Rels.Clients[0]`, `Result[2].ClientId`): where an entity's page points. */
+  at?: string | null
 }
 
 export function parseRoute(hash: string): Route {
@@ -37,6 +39,8 @@ export function parseRoute(hash: string): Route {
   }
   if (parts[2] === 'exchanges' && parts[3] !== undefined && /^\d+$/.test(parts[3])) {
     route.seq = Number(parts[3])
+    const at = params.get('at')
+    if (at) route.at = at
     const tab = parts[4]
     if (tab && (TABS as readonly string[]).includes(tab)) route.tab = tab as Tab
   }
@@ -54,11 +58,14 @@ export function formatRoute(r: Partial<Route>): string {
       if (r.filter) out += `?q=${encodeURIComponent(r.filter)}`
       return out
     }
+    const query: string[] = []
+    if (r.filter) query.push(`q=${encodeURIComponent(r.filter)}`)
     if (r.seq !== null && r.seq !== undefined) {
       out += `/exchanges/${r.seq}`
       if (r.tab && r.tab !== 'envelope') out += `/${r.tab}`
+      if (r.at) query.push(`at=${encodeURIComponent(r.at)}`)
     }
-    if (r.filter) out += `?q=${encodeURIComponent(r.filter)}`
+    if (query.length) out += `?${query.join('&')}`
   }
   return out
 }
@@ -82,13 +89,14 @@ export function compareHref(a: string, b: string): string {
   return `#/compare/${encodeURIComponent(a)}/${encodeURIComponent(b)}`
 }
 
-/** The link to an exchange of a session. */
-export function exchangeHref(session: string, seq: number): string {
-  return formatRoute({ session, seq })
+/** The link to an exchange of a session; `at`: a JSON path in its answer to show selected. */
+export function exchangeHref(session: string, seq: number, at?: string): string {
+  return formatRoute({ session, seq, ...(at ? { at } : {}) })
 }
 
 export function navigate(patch: Partial<Route>, replace = false): void {
-  const next = { ...parseRoute(location.hash), ...patch }
+  // A path to show selected belongs to the link that named it: moving on (another exchange, a tab) drops it.
+  const next = { ...parseRoute(location.hash), at: null, ...patch }
   const hash = formatRoute(next)
   if (hash === location.hash || (hash === '#/' && location.hash === '')) return
   if (replace) {

@@ -215,14 +215,14 @@ export class EntityView extends LitElement {
       <h3>Carried by ${e.carriedIn.length} ${e.carriedIn.length === 1 ? 'answer' : 'answers'}</h3>
       <table data-testid="entity-carried">
         ${e.carriedIn.slice(0, this._shown.carried).map(
-          (c) => html`<tr data-testid="entity-call"><td><a href=${exchangeHref(this.session, c.seq)}>#${c.seq}</a></td><td class="mono">${c.method ?? ''}</td><td class="mono muted">${c.identity ?? ''}</td><td class="mono">${c.where}</td><td class="muted">version ${c.version + 1}</td></tr>`,
+          (c) => html`<tr data-testid="entity-call"><td><a href=${exchangeHref(this.session, c.seq, c.where)}>#${c.seq}</a></td><td class="mono">${c.method ?? ''}</td><td class="mono muted">${c.identity ?? ''}</td><td class="mono">${c.where}</td><td class="muted">version ${c.version + 1}</td></tr>`,
         )}
       </table>
       ${this._more('carried', e.carriedIn.length)}
       <h3>Referred to ${e.referencedIn.length} ${e.referencedIn.length === 1 ? 'time' : 'times'}</h3>
       <table data-testid="entity-referenced">
         ${e.referencedIn.slice(0, this._shown.referenced).map(
-          (r) => html`<tr data-testid="entity-ref"><td><a href=${exchangeHref(this.session, r.seq)}>#${r.seq}</a></td><td class="mono">${r.method ?? ''}</td><td class="mono muted">${r.identity ?? ''}</td><td class="mono">${r.field}</td><td class="mono">${r.where}</td>
+          (r) => html`<tr data-testid="entity-ref"><td><a href=${exchangeHref(this.session, r.seq, r.where)}>#${r.seq}</a></td><td class="mono">${r.method ?? ''}</td><td class="mono muted">${r.identity ?? ''}</td><td class="mono">${r.field}</td><td class="mono">${r.where}</td>
             <td>${r.from ? html`from <a href=${entityHref(r.from.split('#')[0]!, r.from.slice(r.from.indexOf('#') + 1), this.session)}>${r.from}</a>` : nothing}${r.resolved ? nothing : html` <span class="muted">(not in that answer's Rels)</span>`}</td></tr>`,
         )}
       </table>

@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit'
 import type { Exchange } from '../../../../model/session.js'
+import { parsePath } from '../../../../model/entities.js'
 import { type Envelope, asEnvelope } from '../../../../model/envelope.js'
 import { type RelsConfig, RelsIndex } from '../../../../model/rels.js'
 import { afterPaint } from '../after-paint.js'
@@ -20,6 +21,7 @@ export class EnvelopeView extends LitElement {
   static override properties = {
     exchange: { attribute: false },
     config: { attribute: false },
+    at: { attribute: false },
     session: { type: String },
     _selected: { state: true },
     _resultReveal: { state: true },
@@ -29,6 +31,8 @@ export class EnvelopeView extends LitElement {
 
   declare exchange: Exchange | null
   declare config: RelsConfig
+  /** A JSON path in the answer to show selected (`Rels.Clients[0]`, `Result[2].ClientId`): an entity's page links here. */
+  declare at: string | null
   declare session: string
   declare private _selected: NodeRef | null
   declare private _resultReveal: { path: (string | number)[] } | null
@@ -44,6 +48,7 @@ export class EnvelopeView extends LitElement {
   constructor() {
     super()
     this.exchange = null
+    this.at = null
     this.config = {}
     this.session = ''
     this._selected = null
@@ -62,6 +67,23 @@ export class EnvelopeView extends LitElement {
       this._resultReveal = null
       this._relsReveal = null
       this._graphShown = false
+    }
+    if ((changed.has('exchange') || changed.has('config') || changed.has('at')) && this.at && this._envelope) this._focus(this.at, this._envelope)
+  }
+
+  /** Selects what a JSON path of the answer names: a Result item (and the path revealed in it), or a Rels object. */
+  private _focus(at: string, env: Envelope): void {
+    const keys = parsePath(at)
+    if (!keys) return
+    if (keys[0] === 'Result') {
+      const rest = keys.slice(1)
+      this._selected = { kind: 'result', index: Array.isArray(env.Result) && typeof rest[0] === 'number' ? rest[0] : null }
+      this._resultReveal = rest.length ? { path: rest } : null
+    } else if (keys[0] === 'Rels' && typeof keys[1] === 'string' && typeof keys[2] === 'number') {
+      const object = env.Rels[keys[1]]?.[keys[2]]
+      if (!object) return
+      this._selected = { kind: 'rels', type: keys[1], id: object.Id }
+      this._relsReveal = keys.length > 3 ? { path: keys.slice(3) } : null
     }
   }
 

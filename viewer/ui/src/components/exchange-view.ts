@@ -24,6 +24,7 @@ export class ExchangeView extends LitElement {
     session: { type: String },
     seq: { type: Number },
     tab: { type: String },
+    at: { attribute: false },
     config: { attribute: false },
     identities: { attribute: false },
     _exchange: { state: true },
@@ -37,6 +38,8 @@ export class ExchangeView extends LitElement {
   declare session: string
   declare seq: number
   declare tab: Tab
+  /** A JSON path in the answer to show selected. */
+  declare at: string | null
   declare config: RelsConfig
   /** The session's identities, for their labels (`identity-1 (customer)`). */
   declare identities: SessionIdentity[]
@@ -190,7 +193,7 @@ export class ExchangeView extends LitElement {
   private _tab(x: Exchange, secrets: string[], token: string | null): TemplateResult {
     switch (this.tab) {
       case 'envelope':
-        return html`<envelope-view .exchange=${x} .config=${this.config} session=${this.session}></envelope-view>`
+        return html`<envelope-view .exchange=${x} .config=${this.config} .at=${this.at} session=${this.session}></envelope-view>`
       case 'request':
         return html`${this._authLine(x, token)}
           <h3>Body</h3>

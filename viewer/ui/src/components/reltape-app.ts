@@ -74,7 +74,7 @@ export class ReltapeApp extends LitElement {
           : r.session && r.entities
             ? html`<entity-view .session=${r.session} .type=${r.entities.type} .entityId=${r.entities.id}></entity-view>`
           : r.session
-            ? html`<session-view .name=${r.session} .seq=${r.seq} .tab=${r.tab} .filter=${r.filter} .config=${this._config}></session-view>`
+            ? html`<session-view .name=${r.session} .seq=${r.seq} .tab=${r.tab} .filter=${r.filter} .at=${r.at ?? null} .config=${this._config}></session-view>`
             : html`<session-list></session-list>`}
       </main>
       <error-notifier></error-notifier>

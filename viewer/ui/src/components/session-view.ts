@@ -26,6 +26,7 @@ export class SessionView extends LitElement {
     seq: { type: Number },
     tab: { type: String },
     filter: { type: String },
+    at: { attribute: false },
     config: { attribute: false },
     _all: { state: true },
     _total: { state: true },
@@ -39,6 +40,8 @@ export class SessionView extends LitElement {
   declare seq: number | null
   declare tab: Tab
   declare filter: string
+  /** A JSON path in the open exchange's answer to show selected. */
+  declare at: string | null
   declare config: RelsConfig
   declare private _all: ExchangeSummary[]
   declare private _total: number
@@ -242,7 +245,7 @@ export class SessionView extends LitElement {
         </div>
         <div class="right">
           ${this.seq !== null
-            ? html`<exchange-view .session=${this.name} .seq=${this.seq} .tab=${this.tab} .config=${this.config} .identities=${this._detail?.session.identities ?? []}></exchange-view>`
+            ? html`<exchange-view .session=${this.name} .seq=${this.seq} .tab=${this.tab} .at=${this.at} .config=${this.config} .identities=${this._detail?.session.identities ?? []}></exchange-view>`
             : html`<div class="hint">Select an exchange. <kbd>j</kbd>/<kbd>k</kbd> or arrows move, <kbd>Enter</kbd> opens, <kbd>/</kbd> filters.</div>`}
         </div>
       </div>
