@@ -15,6 +15,8 @@ export class ByteWindow {
   base: number
   /** How many bytes of buf are filled. */
   end = 0
+  /** While `lines()` walks, where the current line starts in buf; after it, where the bytes after the last newline start. */
+  lineStart = 0
   /** True once the file has no more bytes (as far as its size when this window was opened, or `until`). */
   eof = false
   readonly #handle: FileHandle
@@ -80,6 +82,24 @@ export class ByteWindow {
     if (bytesRead === 0) throw new Error(`${this.file}: ends at byte ${this.fileEnd}, before the ${this.#until} bytes it had when reading began (it was cut while being read)`)
     this.end += bytesRead
     return true
+  }
+
+  /**
+   * Walks the complete lines from where the window starts: yields the buf index of each line's newline, the line
+   * being buf[lineStart, nl) until the next step (bytes before it may then be dropped). Ends at the last newline;
+   * the bytes after it (a line still being written, or cut short) are then buf[lineStart, end).
+   */
+  async *lines(): AsyncGenerator<number> {
+    for (;;) {
+      const nl = this.buf.indexOf(0x0a, this.lineStart)
+      if (nl < 0 || nl >= this.end) {
+        if (!(await this.more(this.lineStart))) return
+        this.lineStart = 0
+        continue
+      }
+      yield nl
+      this.lineStart = nl + 1
+    }
   }
 
   async close(): Promise<void> {

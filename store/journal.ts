@@ -160,24 +160,17 @@ export async function rewriteJournal(file: string, transform: (line: string) => 
       heldBytes += bytes.length
       if (heldBytes >= 1 << 20) writeHeld()
     }
-    let pos = 0
-    for (;;) {
-      const nl = w.buf.indexOf(0x0a, pos)
-      if (nl < 0 || nl >= w.end) {
-        if (!(await w.more(pos))) break
-        pos = 0
-        continue
-      }
+    for await (const nl of w.lines()) {
+      const pos = w.lineStart
       const next = nl > pos ? transform(w.buf.toString('utf8', pos, nl)) : null
       if (next === null) put(Buffer.from(w.buf.subarray(pos, nl + 1)))
       else {
         changed++
         put(Buffer.from(`${next}\n`))
       }
-      pos = nl + 1
     }
     // Bytes after the last newline (a line cut short by a crash) stay as they were.
-    if (w.end > pos) put(Buffer.from(w.buf.subarray(pos, w.end)))
+    if (w.end > w.lineStart) put(Buffer.from(w.buf.subarray(w.lineStart, w.end)))
     writeHeld()
     fsyncSync(fd)
     closeSync(fd)
@@ -225,15 +218,9 @@ export async function scanJournal(
   if (!w) return null
   let head = Buffer.alloc(0)
   let lineNo = firstLine
-  let pos = 0
   try {
-    for (;;) {
-      const nl = w.buf.indexOf(0x0a, pos)
-      if (nl < 0 || nl >= w.end) {
-        if (!(await w.more(pos))) break
-        pos = 0
-        continue
-      }
+    for await (const nl of w.lines()) {
+      const pos = w.lineStart
       if (from === 0 && head.length === 0 && w.base === 0) head = Buffer.from(w.buf.subarray(0, Math.min(JOURNAL_HEAD_BYTES, w.end)))
       const offset = w.base + pos
       if (nl > pos) {
@@ -246,9 +233,8 @@ export async function scanJournal(
         await onLine({ offset, length: nl - pos, line: lineNo, entry: checkEntry(value, file, lineNo) })
       }
       lineNo++
-      pos = nl + 1
     }
-    return { end: w.base + pos, lines: lineNo - firstLine, partial: w.end > pos, head }
+    return { end: w.base + w.lineStart, lines: lineNo - firstLine, partial: w.end > w.lineStart, head }
   } finally {
     await w.close()
   }

@@ -203,19 +203,9 @@ export async function readIndexRows(file: string, trailerAt: number, intern: Int
   const w = await ByteWindow.open(file, 0, trailerAt).catch(() => null)
   if (!w) return null
   const rows: SessionRow[] = []
-  let pos = 0
   try {
-    for (;;) {
-      const nl = w.buf.indexOf(0x0a, pos)
-      if (nl < 0 || nl >= w.end) {
-        if (!(await w.more(pos))) break
-        pos = 0
-        continue
-      }
-      rows.push(decodeRow(JSON.parse(w.buf.toString('utf8', pos, nl)) as unknown[], intern))
-      pos = nl + 1
-    }
-    return pos === w.end ? rows : null
+    for await (const nl of w.lines()) rows.push(decodeRow(JSON.parse(w.buf.toString('utf8', w.lineStart, nl)) as unknown[], intern))
+    return w.lineStart === w.end ? rows : null
   } catch {
     return null
   } finally {
