@@ -3,15 +3,15 @@
  * for replay). A bad value is OPTION_INVALID naming the option and its `reltape record` flag, thrown before
  * anything is created (the CA, the session, the port).
  */
-import { readFile } from 'node:fs/promises'
 import { ReltapeError } from '../model/errors.js'
 import { checkSessionName, type Exchange } from '../model/session.js'
 import { defaultSessionName, reltapeHome, SessionNameError, sessionsDir } from '../store/paths.js'
+import { CaFileError, DEFAULT_UPSTREAM_TIMEOUT_MS, readCaFiles, upstreamOrigin } from '../store/upstream-options.js'
 
 export const DEFAULT_PORT = 8000
 export const DEFAULT_HOST = '127.0.0.1'
 export const DEFAULT_MAX_BODY = 50 * 1024 * 1024
-export const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000
+export { DEFAULT_UPSTREAM_TIMEOUT_MS }
 
 export type RecorderOptions = {
   /** Session name; an existing session is continued. @default the local date and time, e.g. `2026-11-24_23-49-19` */
@@ -130,17 +130,9 @@ export class RecorderOptionError extends ReltapeError<'OPTION_INVALID'> {
   }
 }
 
-/** The upstream given to reverse mode: an origin, no path. */
+/** The upstream given to reverse mode: an origin, no path (as replay and verify take theirs). */
 export function parseUpstream(upstream: string): string {
-  let u: URL
-  try {
-    u = new URL(upstream)
-  } catch {
-    throw new RecorderOptionError('upstream', `${JSON.stringify(upstream)} is not a URL; give one such as https://api.example.com`)
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new RecorderOptionError('upstream', `must be an http or https URL, not ${u.protocol}`)
-  if (u.pathname !== '/' || u.search) throw new RecorderOptionError('upstream', `takes an origin without a path (${u.origin}); the client's path is kept`)
-  return u.origin
+  return upstreamOrigin(upstream, (problem) => new RecorderOptionError('upstream', problem))
 }
 
 function integer(option: 'port' | 'maxBody' | 'upstreamTimeoutMs', value: number, min: number, max: number, what: string): number {
@@ -149,18 +141,11 @@ function integer(option: 'port' | 'maxBody' | 'upstreamTimeoutMs', value: number
 }
 
 async function readCAs(files: readonly string[]): Promise<string[]> {
-  return Promise.all(
-    files.map(async (file) => {
-      let pem: string
-      try {
-        pem = await readFile(file, 'utf8')
-      } catch (e) {
-        throw new RecorderOptionError('upstreamCaFiles', `${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`)
-      }
-      if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new RecorderOptionError('upstreamCaFiles', `${file}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
-      return pem
-    }),
-  )
+  try {
+    return await readCaFiles(files)
+  } catch (e) {
+    throw e instanceof CaFileError ? new RecorderOptionError('upstreamCaFiles', e.message) : e
+  }
 }
 
 const frozen = <T>(list: readonly T[] | undefined): readonly T[] => Object.freeze([...(list ?? [])])
