@@ -75,14 +75,8 @@ export type Entity = {
   referenced: EntityReference[]
 }
 
-/** One row of an entity list: what the viewer's list shows. */
-export type EntitySummary = {
-  key: string
-  type: string
-  id: string | number
-  label: string
-  firstSeq: number
-  lastSeq: number
+/** One row of an entity list: what the viewer's list shows (the entity with counts for its lists). */
+export type EntitySummary = Pick<Entity, 'key' | 'type' | 'id' | 'label' | 'firstSeq' | 'lastSeq'> & {
   versions: number
   /** Distinct calls that carried or referred to it. */
   calls: number
