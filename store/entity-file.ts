@@ -85,25 +85,31 @@ function parseLine(text: string, file: string): EntityLine {
   return line
 }
 
+/** Calls `carry` for each carry of a line and `reference` for each reference, in the order they were added. */
+function walkLine(
+  line: EntityLine,
+  carry: (seq: number, where: string, version: number) => void,
+  reference: (seq: number, field: string, where: string, from: string | undefined, resolved: boolean) => void,
+): void {
+  const s = line.strings
+  const c = line.carried
+  let seq = 0
+  for (let i = 0; i < c.length; i += 3) carry((seq += c[i]!), s[c[i + 1]!]!, c[i + 2]!)
+  const r = line.referenced
+  seq = 0
+  for (let i = 0; i < r.length; i += 5) reference((seq += r[i]!), s[r[i + 1]!]!, s[r[i + 2]!]!, r[i + 3]! > 0 ? s[r[i + 3]! - 1]! : undefined, r[i + 4] === 1)
+}
+
 /** An entity from its line. */
 export function entityOfLine(text: string, file: string): Entity {
   const line = parseLine(text, file)
-  const s = line.strings
   const carried: EntityCarry[] = []
-  let seq = 0
-  for (let i = 0; i < line.carried.length; i += 3) {
-    seq += line.carried[i]!
-    carried.push({ seq, where: s[line.carried[i + 1]!]!, version: line.carried[i + 2]! })
-  }
   const referenced: EntityReference[] = []
-  seq = 0
-  for (let i = 0; i < line.referenced.length; i += 5) {
-    seq += line.referenced[i]!
-    const r = line.referenced
-    const ref: EntityReference = { seq, field: s[r[i + 1]!]!, where: s[r[i + 2]!]!, resolved: r[i + 4] === 1 }
-    if (r[i + 3]! > 0) ref.from = s[r[i + 3]! - 1]!
-    referenced.push(ref)
-  }
+  walkLine(
+    line,
+    (seq, where, version) => carried.push({ seq, where, version }),
+    (seq, field, where, from, resolved) => referenced.push(from !== undefined ? { seq, field, where, from, resolved } : { seq, field, where, resolved }),
+  )
   const { key, type, id, label, firstSeq, lastSeq, versions } = line
   return { key, type, id, label, firstSeq, lastSeq, versions, carried, referenced }
 }
@@ -114,20 +120,13 @@ export function entityOfLine(text: string, file: string): Entity {
  */
 export function matchesOfLine(text: string, file: string, session: string): { id: string | number; carried: FindMatch[]; referenced: FindMatch[] } {
   const line = parseLine(text, file)
-  const s = line.strings
   const carried: FindMatch[] = []
-  let seq = 0
-  for (let i = 0; i < line.carried.length; i += 3) {
-    seq += line.carried[i]!
-    carried.push({ session, seq, where: s[line.carried[i + 1]!]!, entity: line.key })
-  }
   const referenced: FindMatch[] = []
-  seq = 0
-  const r = line.referenced
-  for (let i = 0; i < r.length; i += 5) {
-    seq += r[i]!
-    referenced.push(r[i + 3]! > 0 ? { session, seq, where: s[r[i + 2]!]!, entity: s[r[i + 3]! - 1]! } : { session, seq, where: s[r[i + 2]!]! })
-  }
+  walkLine(
+    line,
+    (seq, where) => carried.push({ session, seq, where, entity: line.key }),
+    (seq, _field, where, from) => referenced.push(from !== undefined ? { session, seq, where, entity: from } : { session, seq, where }),
+  )
   return { id: line.id, carried, referenced }
 }
 
