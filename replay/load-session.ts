@@ -6,6 +6,7 @@ import { basename, dirname, resolve } from 'node:path'
 import { parseSession, type Session } from '../model/session.js'
 import { HarViews } from '../store/har-view.js'
 import { sessionsDir } from '../store/paths.js'
+import { sessionIsRedacted } from '../store/redact.js'
 import { SessionReader, SessionStore } from '../store/store.js'
 import { CaFileError, ownCaPem, readCaFiles, UpstreamClient } from '../store/upstream-client.js'
 import { toolName } from '../store/version.js'
@@ -88,8 +89,9 @@ export async function openForRecordMissing(session: Session | string, dir: strin
   })
   try {
     const reader = await SessionReader.open(paths)
+    const redact = await sessionIsRedacted(reader)
     const client = new UpstreamClient({ caPems, insecure: rules.insecureUpstream })
-    return { source: readerSource(reader), where: reader.paths.file, filler: new MissRecorder(writer, client, rules.upstream!) }
+    return { source: readerSource(reader), where: reader.paths.file, filler: new MissRecorder(writer, client, rules.upstream!, redact) }
   } catch (e) {
     await writer.close()
     throw e

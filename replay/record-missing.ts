@@ -2,10 +2,12 @@
  * `record-missing`: a request no recording answers goes to the upstream, and its live exchange is appended to the
  * session through its writer (the lock held while replay runs, a journal line written and flushed before the client
  * is answered, the token's identity found or created), so the next replay answers it offline. An upstream that gives
- * no answer records nothing: a gap filled with a failure would be served as one from then on.
+ * no answer records nothing: a gap filled with a failure would be served as one from then on. A session recorded
+ * redacted stays redacted: what is appended has its tokens as `<identity-N>`, while the client gets the live answer.
  */
 import type { Exchange, ExchangeError, HeaderPair } from '../model/session.js'
 import { liveExchange } from '../store/live-exchange.js'
+import { redactExchange, Secrets } from '../store/redact.js'
 import type { SessionWriter } from '../store/store.js'
 import type { UpstreamClient } from '../store/upstream-client.js'
 import { splitTarget, type LiveRequest } from './request-shape.js'
@@ -27,12 +29,23 @@ function headerPairs(live: LiveRequest): HeaderPair[] {
 }
 
 export class MissRecorder {
+  /** The tokens seen, with their placeholders, for a redacted session. */
+  readonly #secrets = new Secrets()
+
   constructor(
     readonly writer: SessionWriter,
     readonly client: UpstreamClient,
     /** The upstream origin. */
     readonly upstream: string,
+    /** The session was recorded redacted (store/redact.ts `sessionIsRedacted`): what is appended is redacted too. */
+    readonly redact = false,
   ) {}
+
+  #identityOf(token: string): string {
+    const { alias } = this.writer.identityFor(token)
+    if (this.redact) this.#secrets.add(token, `<${alias}>`)
+    return alias
+  }
 
   /** Sends a live request upstream and journals what came back; a transport failure is returned, not recorded. */
   async fill(live: LiveRequest): Promise<Filled> {
@@ -48,8 +61,8 @@ export class MissRecorder {
     const result = await this.client.send(sent)
     if (result.error) return { exchange: null, error: result.error }
     // The seq is taken once there is something to record: a failed forward leaves no gap in the numbering.
-    const exchange = await liveExchange({ seq: this.writer.nextSeq(), startedAt, sent, result, identityOf: (t) => this.writer.identityFor(t).alias })
-    this.writer.append(exchange)
+    const exchange = await liveExchange({ seq: this.writer.nextSeq(), startedAt, sent, result, identityOf: (t) => this.#identityOf(t) })
+    this.writer.append(this.redact ? redactExchange(exchange, this.#secrets) : exchange)
     this.writer.flush()
     return { exchange, error: null }
   }

@@ -11,7 +11,8 @@ import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, unlinkSync } f
 import { dirname, join } from 'node:path'
 import { acquireLock, type LockHandle } from '../store/lock.js'
 import { pathsOfFile, type SessionPaths } from '../store/paths.js'
-import { SessionStore, type SessionWriter } from '../store/store.js'
+import { sessionIsRedacted } from '../store/redact.js'
+import { SessionReader, SessionStore, type SessionWriter } from '../store/store.js'
 import type { UpstreamClient } from '../store/upstream-client.js'
 import { toolName } from '../store/version.js'
 import type { ResolvedRules } from './options.js'
@@ -37,8 +38,9 @@ export class RefreshRecorder extends MissRecorder {
     /** The hidden directory the new session is written in. */
     readonly workDir: string,
     readonly log: ((line: string) => void) | null,
+    redact: boolean,
   ) {
-    super(writer, client, upstream)
+    super(writer, client, upstream, redact)
   }
 
   override async fill(live: Parameters<MissRecorder['fill']>[0]): ReturnType<MissRecorder['fill']> {
@@ -92,7 +94,9 @@ export async function openRefresh(paths: SessionPaths, rules: ResolvedRules, cli
     rmSync(workDir, { recursive: true, force: true })
     mkdirSync(workDir, { recursive: true })
     const writer = await new SessionStore(workDir).open(paths.name, { recording: { tool: toolName, mode: 'reverse', upstream: rules.upstream }, warn })
-    return new RefreshRecorder(writer, client, rules.upstream!, paths, lock, workDir, rules.log)
+    // A session recorded redacted is refreshed redacted: its live tokens never reach the new file.
+    const redact = await sessionIsRedacted(await SessionReader.open(paths))
+    return new RefreshRecorder(writer, client, rules.upstream!, paths, lock, workDir, rules.log, redact)
   } catch (e) {
     rmSync(workDir, { recursive: true, force: true })
     lock.release()

@@ -205,3 +205,17 @@ export function redactExchange(e: Exchange, redactions: Redactions): Exchange {
     error: e.error && { ...e.error, message: r.redact(e.error.message) },
   }
 }
+
+/** `<identity-N>` where a token was: what a redacted session holds instead of its tokens. */
+const PLACEHOLDER = /<identity-\d+>/
+
+/**
+ * True when a session was recorded redacted: the first exchange that carried a token holds a placeholder in its
+ * place. What is added to such a session later (replay's `record-missing`, `refresh`) must be redacted too.
+ */
+export async function sessionIsRedacted(reader: { rows: readonly { summary: { seq: number; identity: string | null } }[]; exchange(seq: number): Promise<Exchange> }): Promise<boolean> {
+  const row = reader.rows.find((r) => r.summary.identity !== null)
+  if (!row) return false
+  const exchange = await reader.exchange(row.summary.seq)
+  return exchange.request.headers.some(([, value]) => PLACEHOLDER.test(value))
+}

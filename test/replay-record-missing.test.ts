@@ -4,7 +4,7 @@
  * replay answers it offline, with the upstream stopped. The default mode never contacts the upstream.
  */
 import { spawn } from 'node:child_process'
-import { copyFileSync, existsSync, readFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -105,6 +105,26 @@ describe('replay --record-missing', { timeout: 60_000 }, () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ OK: true, Result: { Id: 12, Name: 'Anna Smirnova' } })
     expect(offline.misses).toEqual([])
+  })
+
+  it('keeps a redacted session redacted: the live token reaches the upstream and the client, never the file', async () => {
+    const redacted = readFileSync(SAMPLE, 'utf8').split(SANDBOX_TOKENS.customer).join('<identity-1>').split(SANDBOX_TOKENS.operator).join('<identity-2>')
+    for (const mode of ['record-missing', 'refresh'] as const) {
+      const name = `redacted-${mode}`
+      writeFileSync(join(dir, `${name}.json`), redacted, { mode: 0o600 })
+      const replay = await start({ session: name, dir, home, mode, upstream: sandbox.url })
+      const live = await post(replay.url, NEW_CALL)
+      expect(live.status).toBe(200)
+      expect(await live.json()).toMatchObject({ OK: true, Result: { Id: 12, Name: 'Anna Smirnova' } })
+      await replay.close()
+      const text = readFileSync(join(dir, `${name}.json`), 'utf8')
+      expect({ mode, leaked: text.includes(SANDBOX_TOKENS.operator) }).toEqual({ mode, leaked: false })
+      const added = (await new SessionStore(dir).read(name)).exchanges.at(-1)!
+      // Its placeholder names its identity (refresh writes a new session, numbered afresh).
+      const identity = mode === 'refresh' ? 'identity-1' : 'identity-2'
+      expect(added.request.auth).toEqual({ via: 'authorization', identity })
+      expect(added.request.headers.find(([n]) => n.toLowerCase() === 'authorization')?.[1]).toBe(`Client <${identity}>`)
+    }
   })
 
   it('holds the session lock while it runs', async () => {
