@@ -6,7 +6,7 @@
  * before it sends the response on: a client never receives a response that is not in the journal, so a recorder
  * killed at any moment has lost only exchanges nobody was answered for. The `response` and `abort` events, which
  * come after, record what that hook never sees: mockttp's own 502 for an upstream that failed, a client that left,
- * a timeout, responses streamed past the hook. `onRequest` feeds a completed request in from its event instead.
+ * a timeout, responses streamed past the hook.
  *
  * A journal that cannot be written (a full disk) stops recording, not the proxy: the exchanges after it are still
  * answered, and their screen lines say that they were not recorded.
@@ -184,11 +184,6 @@ export class Capture {
     return this.#stopped
   }
 
-  /** Tokens seen so far (to mask them on screen). */
-  get tokens(): readonly string[] {
-    return this.#secrets.tokens
-  }
-
   /** Requests started and not yet answered. */
   get waiting(): number {
     return this.#pending.size
@@ -224,18 +219,6 @@ export class Capture {
     const build = this.#answered(entry, answer, performance.now() - entry.req.timingEvents.startTimestamp)
     if (build) await build
     return { headers }
-  }
-
-  /** A completed request from mockttp's `request` event, for a request `route` did not see. */
-  onRequest = (req: CompletedRequest): void => {
-    if (this.#pending.has(req.id)) return
-    const verdict = this.#o.filter.judge(filterInput(req))
-    if (verdict === 'skip') {
-      this.#skipped++
-      return
-    }
-    const body = eventBody(req.body.buffer, req.rawHeaders, this.#o.maxBody)
-    this.#pending.set(req.id, { req, body: () => body, verdict, ...(verdict === 'record' ? { seq: this.#o.writer.nextSeq() } : {}) })
   }
 
   /** A response the hook did not see (mockttp's own 502, a streamed response): recorded now. */

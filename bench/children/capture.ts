@@ -1,15 +1,18 @@
 /**
- * The capture pipeline alone, in a child: mockttp-shaped `request` and `response` events (the example envelope,
- * gzip-encoded, as the upstream sends it) fed to reltape's Capture with a real session writer, 16 per turn of the
- * event loop, as a proxy under load delivers them. No network and no mockttp: what capture itself costs.
- * `run` with `capture: false` makes the same events and drops them: the harness's own cost.
+ * The capture pipeline alone, in a child: mockttp-shaped requests (a stream carrying the body) and upstream
+ * responses (the example envelope, gzip-encoded, as the upstream sends it) fed to reltape's Capture through the hooks
+ * the proxy calls (`route` as a request starts, `beforeResponse` before its answer is released), with a real session
+ * writer, 16 per turn of the event loop, as a proxy under load delivers them. No network and no mockttp: what capture
+ * itself costs. `run` with `capture: false` makes the same requests and responses and drops them: the harness's own cost.
  */
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import type { CompletedRequest, CompletedResponse } from 'mockttp'
+import { once } from 'node:events'
+import { PassThrough } from 'node:stream'
+import type { OngoingRequest, requestSteps } from 'mockttp'
 import { Capture } from '../../recorder/capture.js'
 import { TrafficFilter } from '../../store/traffic-filter.js'
 import { SessionStore } from '../../store/store.js'
@@ -22,16 +25,16 @@ const responseWire = gzipSync(example.json)
 const responseHeaders: [string, string][] = [...example.headers.filter(([name]) => !/^date$/i.test(name)), ['Content-Encoding', 'gzip']]
 const url = `https://localhost:8443${API_PATH}`
 
-/** The two events mockttp emits for one exchange, with the fields Capture reads. */
-function events(n: number): { request: CompletedRequest; response: CompletedResponse } {
+/** One exchange as the proxy hands it to Capture: the request (a stream of its body) and the upstream's response. */
+function exchange(n: number): { request: OngoingRequest & PassThrough; body: Buffer; response: requestSteps.PassThroughResponse } {
   const id = randomUUID()
   const body = Buffer.from(sendSupportRequest(n))
   const now = performance.now()
   const timingEvents = { startTime: Date.now(), startTimestamp: now, bodyReceivedTimestamp: now, headersSentTimestamp: now + 1, responseSentTimestamp: now + 2 }
   const rawHeaders: [string, string][] = [['Host', 'localhost:8443'], ['Content-Type', 'application/json'], ['Cookie', `client-session=${TOKEN}`], ['Origin', 'http://dev.iqstore.ru'], ['Content-Length', String(body.length)]]
-  const request = { id, method: 'POST', url, path: API_PATH, protocol: 'https', httpVersion: '1.1', remotePort: 50000, rawHeaders, headers: {}, body: { buffer: body }, timingEvents, tags: [] }
+  const request = Object.assign(new PassThrough(), { id, method: 'POST', url, path: API_PATH, protocol: 'https', httpVersion: '1.1', remotePort: 50000, rawHeaders, headers: {}, timingEvents, tags: [] })
   const response = { id, statusCode: 200, statusMessage: 'OK', rawHeaders: responseHeaders, headers: {}, body: { buffer: responseWire }, timingEvents, tags: [] }
-  return { request: request as unknown as CompletedRequest, response: response as unknown as CompletedResponse }
+  return { request: request as unknown as OngoingRequest & PassThrough, body, response: response as unknown as requestSteps.PassThroughResponse }
 }
 
 try {
@@ -46,13 +49,15 @@ try {
       const feed = m.capture !== false
       const before = process.cpuUsage()
       for (let i = 0; i < count; i += PER_TURN) {
-        for (let k = 0; k < PER_TURN; k++) {
-          const { request, response } = events(sent++)
-          if (feed) {
-            capture.onRequest(request)
-            capture.onResponse(response)
-          }
+        const turn = Array.from({ length: PER_TURN }, () => exchange(sent++))
+        // Requests start, their bodies go by (to the upstream, in the proxy), then their answers come back.
+        if (feed) for (const { request } of turn) capture.route(request)
+        for (const { request, body } of turn) {
+          request.resume()
+          request.end(body)
         }
+        await Promise.all(turn.map(({ request }) => once(request, 'end')))
+        if (feed) await Promise.all(turn.map(({ response }) => capture.beforeResponse(response)))
         await new Promise((resolve) => setImmediate(resolve))
       }
       await capture.drain()
