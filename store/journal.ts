@@ -240,9 +240,11 @@ export async function scanJournal(
   }
 }
 
+const EXCHANGE_PREFIX_BYTES = Buffer.from(EXCHANGE_PREFIX)
+
 /** The exchange of a journal line read back by its span (a line reltape wrote: prefix, exchange, closing brace). */
 export function exchangeTextOfLine(line: Buffer): Buffer {
-  const prefix = Buffer.from(EXCHANGE_PREFIX)
+  const prefix = EXCHANGE_PREFIX_BYTES
   if (line.length > prefix.length && line[line.length - 1] === 0x7d && line.subarray(0, prefix.length).equals(prefix))
     return line.subarray(prefix.length, line.length - 1)
   const value = JSON.parse(line.toString('utf8')) as { exchange?: unknown }

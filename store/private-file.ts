@@ -66,11 +66,6 @@ export function tempNameFor(file: string): string {
   return join(dirname(file), `.${basename(file).replace(/^\./, '')}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
 }
 
-/** The directory of a file, for syncDir. */
-export function dirOf(file: string): string {
-  return dirname(file)
-}
-
 /** Creates a directory (and parents); `private` gives it mode 0700. */
 export function ensureDir(path: string, privateDir = false): void {
   mkdirSync(path, { recursive: true, mode: privateDir ? PRIVATE_DIR_MODE : 0o755 })

@@ -138,10 +138,6 @@ export type Redactions = Secrets | ReadonlyArray<readonly [token: string, replac
 
 const secretsOf = (r: Redactions): Secrets => (r instanceof Secrets ? r : Secrets.of(r))
 
-export function redactString(s: string, redactions: Redactions): string {
-  return secretsOf(redactions).redact(s)
-}
-
 function redactHeaders(headers: HeaderPair[], r: Secrets): HeaderPair[] {
   return headers.map(([n, v]) => [n, r.redact(v)])
 }
@@ -188,10 +184,6 @@ function bodyWith(body: Body, r: Secrets): Body {
         })),
       }
   }
-}
-
-export function redactBody(body: Body, redactions: Redactions): Body {
-  return bodyWith(body, secretsOf(redactions))
 }
 
 /** A copy of the exchange with every form of every token replaced. */

@@ -246,11 +246,6 @@ export class SessionReader {
     return this.#journalStamp !== null
   }
 
-  /** The seqs the file itself holds. */
-  fileSeqs(): Set<number> {
-    return new Set(this.#file.rows.map((r) => r.summary.seq))
-  }
-
   row(seq: number): SessionRow | undefined {
     return this.#bySeq.get(seq)
   }
@@ -284,13 +279,6 @@ export class SessionReader {
       await this.refresh()
       return this.#parse(seq, await this.exchangeText(seq))
     }
-  }
-
-  /** One exchange, read synchronously by its offset. */
-  exchangeSync(seq: number): Exchange {
-    const row = this.#rowOrThrow(seq)
-    const bytes = readSpanSync(row.src === FROM_FILE ? this.paths.file : this.paths.journal, row.offset, row.length)
-    return this.#parse(seq, row.src === FROM_FILE ? bytes : exchangeTextOfLine(bytes))
   }
 
   /**

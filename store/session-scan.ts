@@ -133,8 +133,6 @@ function lineElement(buf: Buffer, open: number, lineEnd: number): { end: number;
 export type ScanOptions = {
   /** Start inside the exchanges array at this offset (a previous scan's `appendAt`), to read only what was appended since. */
   resume?: { appendAt: number; arrayStart: number; count: number }
-  /** Read no further than this many bytes (default: the file's size when the scan starts). */
-  until?: number
 }
 
 /**
@@ -148,7 +146,7 @@ export async function scanSessionFile(
   onElement: (element: FileElement) => void | Promise<void>,
   options: ScanOptions = {},
 ): Promise<FileScan | null> {
-  const w = await ByteWindow.open(file, options.resume?.appendAt ?? 0, options.until)
+  const w = await ByteWindow.open(file, options.resume?.appendAt ?? 0)
   if (!w) return null
   try {
     return await scan(w, onElement, options)

@@ -22,8 +22,8 @@ export class SessionWriter {
   #disk: FileOnDisk
   #fileStamp: FileStamp | null
   #fileCount: number
-  /** Seqs journaled since opening. */
-  #journaled: number[] = []
+  /** Exchanges journaled since opening. */
+  #journaled = 0
   #journal: JournalWriter | null = null
   #nextSeq: number
   readonly #identities: IdentityBook
@@ -91,7 +91,7 @@ export class SessionWriter {
   }
 
   get exchangeCount(): number {
-    return this.#fileCount + this.#journaled.length
+    return this.#fileCount + this.#journaled
   }
 
   /** Reserves the next seq: call when a request starts, so that seq follows request order. */
@@ -114,7 +114,7 @@ export class SessionWriter {
     if (this.#closed) throw new Error(`session ${this.name} is closed; exchange ${exchange.seq} was not recorded`)
     if (!this.#journal) throw new Error(`session ${this.name} has no journal open; exchange ${exchange.seq} was not recorded`)
     this.#journal.appendLine(exchangeLine(JSON.stringify(exchange)))
-    this.#journaled.push(exchange.seq)
+    this.#journaled++
     if (exchange.seq >= this.#nextSeq) this.#nextSeq = exchange.seq + 1
   }
 
@@ -152,7 +152,7 @@ export class SessionWriter {
       journal.sync()
       journal.close()
       const identitiesChanged = this.#disk === null || this.#head.identities.length !== this.#disk.head.identities.length
-      if (this.#journaled.length > 0 || identitiesChanged) await this.#fold()
+      if (this.#journaled > 0 || identitiesChanged) await this.#fold()
       if (existsSync(this.paths.journal)) unlinkSync(this.paths.journal)
     } finally {
       this.lock.release()
