@@ -362,12 +362,16 @@ export class Capture {
       }
       if (this.#o.redact) exchange = redactExchange(exchange, this.#secrets)
       const recorded = this.#journal(exchange)
-      const line = consoleLine(exchange, (text) => this.#secrets.mask(text))
       if (recorded) {
         this.#recorded++
         if (error) this.#failed++
       } else this.#notRecorded++
-      this.#o.onExchange?.(exchange, recorded ? line : unrecordedLine(line, this.#stopped?.code ?? 'INTERNAL'), recorded)
+      // The screen line (masked) is made only for someone who shows it: an embedder may not.
+      const show = this.#o.onExchange
+      if (show) {
+        const line = consoleLine(exchange, (text) => this.#secrets.mask(text))
+        show(exchange, recorded ? line : unrecordedLine(line, this.#stopped?.code ?? 'INTERNAL'), recorded)
+      }
     } catch (e) {
       this.#failed++
       this.#o.warn(`exchange #${seq} (${req.method} ${this.#secrets.mask(req.url)}) could not be recorded: ${(e as Error).message}`)
