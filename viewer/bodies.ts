@@ -3,7 +3,7 @@
  * MAX_JSON_DEPTH as its text, since the UI's tree renders by recursion), and raw (the decoded bytes, served so that
  * they cannot run on the viewer's origin).
  */
-import { exceedsJsonDepth, MAX_JSON_DEPTH, tooDeepText } from '../model/json-depth.js'
+import { exceedsJsonDepth, MAX_JSON_DEPTH, mayExceedJsonDepth, tooDeepText } from '../model/json-depth.js'
 import { isJsonContentType } from '../model/match.js'
 import type { Body, Exchange, JsonBody } from '../model/session.js'
 
@@ -38,8 +38,9 @@ function deepAsText(body: JsonBody & { truncated?: boolean }): DeepJsonBody {
 
 /** True for text that is JSON nested past the limit (a recorder keeps such a body as text). */
 function deepJsonText(text: string): boolean {
-  // Each level takes two characters at least: a shorter text cannot be too deep, and is not parsed.
-  if (text.length <= 2 * MAX_JSON_DEPTH) return false
+  // Each level takes two characters at least, one of them an opening bracket: a shorter text, or one with fewer
+  // opening brackets than levels, cannot be too deep, and is not parsed.
+  if (text.length <= 2 * MAX_JSON_DEPTH || !mayExceedJsonDepth(text)) return false
   try {
     return exceedsJsonDepth(JSON.parse(text))
   } catch {

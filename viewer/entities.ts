@@ -78,8 +78,11 @@ function checkedName(name: string): string {
 
 async function timelineOf(reader: SessionReader, entity: Entity, config: EntityConfig): Promise<EntityTimeline> {
   const objects: (Record<string, unknown> | null)[] = []
+  // The exchanges each version was first seen in, read together (nearby ones with one read).
+  const seqs = [...new Set(entity.versions.map((v) => v.at.seq))]
+  const bySeq = new Map((await reader.exchangesOf(seqs)).map((e) => [e.seq, e]))
   for (const v of entity.versions) {
-    const exchange = await reader.exchange(v.at.seq)
+    const exchange = bySeq.get(v.at.seq)!
     const shape = answerShape(exchange, config)
     const body = exchange.response?.body
     const value = shape && body?.kind === 'json' ? valuesAt(body.json, v.at.where) : undefined
