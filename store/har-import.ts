@@ -10,11 +10,11 @@
  * (store/whole-session-writer.ts), without the journal a recording needs.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { existsSync, linkSync, readdirSync } from 'node:fs'
+import { existsSync, linkSync } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cookieValue, findToken, SESSION_COOKIE } from '../model/auth.js'
-import { processIsAlive } from './lock.js'
+import { removeLeftovers } from './lock.js'
 import { ReltapeError } from '../model/errors.js'
 import { checkHarEntry, creatorOf, errorOf, logFactsOf, type HarEntryIn, type ReltapeLogFacts } from '../model/har.js'
 import { headerValue } from '../model/headers.js'
@@ -260,17 +260,11 @@ const TEMP_PREFIX = '.import-'
 
 
 /** Removes the hidden folders of imports whose process is gone (a crash mid-import). */
-async function removeStaleImports(dir: string): Promise<void> {
-  let names: string[]
-  try {
-    names = readdirSync(dir)
-  } catch {
-    return
-  }
-  for (const name of names) {
-    const m = /^\.import-(\d+)-[0-9a-f]+$/.exec(name)
-    if (m && Number(m[1]) !== process.pid && !processIsAlive(Number(m[1]))) await rm(join(dir, name), { recursive: true, force: true })
-  }
+function removeStaleImports(dir: string): void {
+  removeLeftovers(dir, (entry) => {
+    const m = /^\.import-(\d+)-[0-9a-f]+$/.exec(entry)
+    return m ? Number(m[1]) : undefined
+  })
 }
 
 export type ImportToStoreOptions = HarImportOptions & {
@@ -291,7 +285,7 @@ export async function importHar(file: string, options: ImportToStoreOptions): Pr
     const paths = sessionPaths(options.dir, name)
     if (existsSync(paths.file) || existsSync(paths.journal)) throw new SessionExistsError(name, options.dir)
     ensureDir(options.dir)
-    await removeStaleImports(options.dir)
+    removeStaleImports(options.dir)
     const temp = join(options.dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`)
     await mkdir(temp, { mode: 0o700 })
     const done = sessionPaths(temp, name)

@@ -3,11 +3,11 @@
  * only) into a private directory of this process, keyed by the HAR's size, mtime and inode, and read there as any
  * session is. The HAR itself, and the sessions directory, are never written.
  */
-import { lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { importHar } from './har-import.js'
-import { processIsAlive } from './lock.js'
+import { removeLeftovers } from './lock.js'
 import { sessionPaths, type SessionPaths } from './paths.js'
 
 /** True for a name the viewer lists as a HAR: a `.har` file in the sessions directory. */
@@ -28,23 +28,11 @@ const VIEW_PREFIX = 'reltape-har-view-'
 
 /** Removes the imported copies of processes that are gone (a viewer or replay killed before it could clean up). */
 function removeDeadViews(): void {
-  let entries: string[]
-  try {
-    entries = readdirSync(tmpdir())
-  } catch {
-    return
-  }
-  for (const entry of entries) {
-    const m = new RegExp(`^${VIEW_PREFIX}(\\d+)-`).exec(entry)
-    if (!m || Number(m[1]) === process.pid || processIsAlive(Number(m[1]))) continue
-    try {
-      // Only a directory of this user's: another user's is not ours to remove (and rmSync would fail on it anyway).
-      if (lstatSync(join(tmpdir(), entry)).uid !== process.getuid?.()) continue
-      rmSync(join(tmpdir(), entry), { recursive: true, force: true })
-    } catch {
-      // gone meanwhile, or not ours
-    }
-  }
+  const ours = new RegExp(`^${VIEW_PREFIX}(\\d+)-`)
+  removeLeftovers(tmpdir(), (entry) => {
+    const m = ours.exec(entry)
+    return m ? Number(m[1]) : undefined
+  })
 }
 
 /**

@@ -2,8 +2,9 @@
  * One writer per session: a lock file beside the session holding the writer's pid.
  * A lock whose process is gone (a crashed recorder) is taken over with a warning.
  */
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
+import { join } from 'node:path'
 import { ReltapeError } from '../model/errors.js'
 import { PRIVATE_FILE_MODE } from './private-file.js'
 
@@ -28,6 +29,32 @@ export function processIsAlive(pid: number): boolean {
     return true
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes what processes that are gone left in `dir` (a temporary file, an import's folder, a private copy): `pidOf`
+ * gives the pid an entry is named by, `null` for one of an older version that names none (always stale), or
+ * `undefined` for an entry that is not such a leftover. Never this process's or a live one's, nor another user's; a
+ * link is removed itself, never its target.
+ */
+export function removeLeftovers(dir: string, pidOf: (entry: string) => number | null | undefined): void {
+  let entries: string[]
+  try {
+    entries = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const entry of entries) {
+    const pid = pidOf(entry)
+    if (pid === undefined || pid === process.pid || (pid !== null && processIsAlive(pid))) continue
+    const path = join(dir, entry)
+    try {
+      if (lstatSync(path).uid !== process.getuid?.()) continue
+      rmSync(path, { recursive: true, force: true })
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
   }
 }
 

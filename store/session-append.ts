@@ -10,13 +10,13 @@
  * A file whose head must change before its array (an older layout with `identities` first, once a new identity
  * appears) is written whole once, into a private temporary file renamed over it, in the layout that appends.
  */
-import { constants, readdirSync, rmSync } from 'node:fs'
+import { constants } from 'node:fs'
 import { open, rename, rm, type FileHandle } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname } from 'node:path'
 import type { SessionHead } from '../model/session.js'
 import { exchangeTextOfLine } from './journal.js'
 import type { SessionPaths } from './paths.js'
-import { processIsAlive } from './lock.js'
+import { removeLeftovers } from './lock.js'
 import { PlantedLinkError, PRIVATE_FILE_MODE, syncDir, tempNameFor } from './private-file.js'
 import { FROM_FILE, stampOf, type FileStamp, type SessionRow } from './session-index.js'
 import type { FileLayout } from './session-scan.js'
@@ -142,23 +142,12 @@ async function writeExchanges(handle: FileHandle, spans: readonly JournalSpan[],
  * itself, never its target; a new temporary file is always created under a fresh name, exclusively.
  */
 export function removeStaleTemps(file: string): void {
-  const dir = dirname(file)
   const name = basename(file).replace(/\.json$/, '')
   const ours = new RegExp(`^\\.${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(json|index|journal|entities)(\\.(\\d+)\\.[0-9a-f]{8})?\\.tmp$`)
-  let entries: string[]
-  try {
-    entries = readdirSync(dir)
-  } catch {
-    return
-  }
-  for (const entry of entries) {
+  removeLeftovers(dirname(file), (entry) => {
     const m = ours.exec(entry)
-    if (!m) continue
-    const pid = m[3] ? Number(m[3]) : null
-    if (pid !== null && pid !== process.pid && processIsAlive(pid)) continue
-    if (pid === process.pid) continue
-    rmSync(join(dir, entry), { force: true })
-  }
+    return m ? (m[3] ? Number(m[3]) : null) : undefined
+  })
 }
 
 
