@@ -18,7 +18,7 @@ import { exchangeTextOfLine } from './journal.js'
 import type { SessionPaths } from './paths.js'
 import { removeLeftovers } from './lock.js'
 import { PlantedLinkError, PRIVATE_FILE_MODE, syncDir, tempNameFor } from './private-file.js'
-import { FROM_FILE, stampOf, type FileStamp, type SessionRow } from './session-index.js'
+import { FROM_FILE, stampOf, stampOfStats, type FileStamp, type SessionRow } from './session-index.js'
 import type { FileLayout } from './session-scan.js'
 
 /** Head keys that change while a session is recorded: written after the exchanges, where an append rewrites them. */
@@ -152,11 +152,6 @@ export function removeStaleTemps(file: string): void {
 
 
 
-async function stampOfHandle(handle: FileHandle): Promise<FileStamp> {
-  const s = await handle.stat()
-  return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }
-}
-
 /**
  * Appends the exchanges (in the order given, which is seq order) to the session file, and writes the head's
  * changing keys after them; creates the file when there is none. On return the file is on disk (fsynced).
@@ -188,7 +183,7 @@ async function appendInPlace(file: string, disk: NonNullable<FileOnDisk>, head: 
     return {
       layout: { size, arrayStart: layout.arrayStart, appendAt: written.end, count: written.count, keysAfter, complete: true },
       rows,
-      stamp: await stampOfHandle(handle),
+      stamp: stampOfStats(await handle.stat()),
       rewritten: false,
     }
   } finally {

@@ -54,6 +54,11 @@ export async function stampOf(file: string): Promise<FileStamp | null> {
     throw e
   }
   if (!s.isFile()) throw new SessionFormatError(file, '$', s.isDirectory() ? 'is a directory, not a session file' : 'is not a regular file')
+  return stampOfStats(s)
+}
+
+/** The stamp of a file from its stats (a stat by name, or of an open handle). */
+export function stampOfStats(s: { size: number; mtimeMs: number; ino: number }): FileStamp {
   return { size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }
 }
 

@@ -18,7 +18,7 @@ import { IdentityBook } from './identity-book.js'
 import type { SessionPaths } from './paths.js'
 import { createPrivateFile } from './private-file.js'
 import { BETWEEN, closingText, FIRST, KEYS_AFTER, openingText } from './session-append.js'
-import { FROM_FILE, INDEX_FORMAT, INDEX_REVISION, rowOf, tailOf, writeIndex, type FileStamp, type SessionRow } from './session-index.js'
+import { FROM_FILE, INDEX_FORMAT, INDEX_REVISION, rowOf, stampOfStats, tailOf, writeIndex, type FileStamp, type SessionRow } from './session-index.js'
 import type { FileLayout } from './session-scan.js'
 
 /** Bytes gathered before a write; two such buffers take turns (one filled while the other is written). */
@@ -41,7 +41,7 @@ function onFile(file: string, e: unknown): Error {
 const syncFd = (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())))
 const closeFdAsync = (fd: number) => new Promise<void>((resolve, reject) => closeFd(fd, (e) => (e ? reject(e) : resolve())))
 const statFd = (fd: number) =>
-  new Promise<FileStamp>((resolve, reject) => fstat(fd, (e, s) => (e ? reject(e) : resolve({ size: s.size, mtimeMs: s.mtimeMs, ino: s.ino }))))
+  new Promise<FileStamp>((resolve, reject) => fstat(fd, (e, s) => (e ? reject(e) : resolve(stampOfStats(s)))))
 
 export class WholeSessionWriter {
   #fd: number | null
