@@ -5,30 +5,17 @@
  * the bound address or a recorded API host is refused (a page on an attacker's domain rebound to 127.0.0.1 still
  * sends its own name), as the viewer does.
  */
-import { isIP } from 'node:net'
+import { hostName, isLoopbackName, nameAllowed } from '../store/host-check.js'
 import type { ResolvedRules } from './options.js'
 import type { SessionIndex } from './session-index.js'
-
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]'])
 
 /** Decisions cached per Host or Origin text, at most this many (then the cache starts over). */
 const MAX_CACHED = 1000
 
-/** The host part of a Host header or an origin's authority, lowercased, brackets kept for IPv6 (`[::1]:4000` → `[::1]`). */
-export function hostName(authority: string): string {
-  const h = authority.trim().toLowerCase()
-  if (h.startsWith('[')) {
-    const end = h.indexOf(']')
-    return end === -1 ? h : h.slice(0, end + 1)
-  }
-  const colon = h.indexOf(':')
-  return colon === -1 ? h : h.slice(0, colon)
-}
-
 /** A page served from this machine: `http(s)://localhost`, `127.0.0.1` or `[::1]`, any port. */
 export function isLoopbackOrigin(origin: string): boolean {
   const m = /^https?:\/\/([^/?#]+)$/i.exec(origin)
-  return m !== null && LOOPBACK_NAMES.has(hostName(m[1]!))
+  return m !== null && isLoopbackName(hostName(m[1]!))
 }
 
 function cached<V>(cache: Map<string, V>, key: string, compute: () => V): V {
@@ -63,11 +50,7 @@ export class HostGuard {
   }
 
   #allowsName(name: string): boolean {
-    if (LOOPBACK_NAMES.has(name) || this.#recorded.has(name)) return true
-    const bound = this.#bound
-    if (name === bound || name === `[${bound}]`) return true
-    if (bound === '0.0.0.0' || bound === '::') return isIP(name.replace(/^\[|\]$/g, '')) !== 0
-    return false
+    return this.#recorded.has(name) || nameAllowed(name, this.#bound)
   }
 }
 
