@@ -9,7 +9,7 @@ import { isJsonContentType, keyOf, type RequestShape } from '../model/match.js'
 import type { Body, Exchange, Session, SessionHead } from '../model/session.js'
 import { FROM_FILE, ROW_CORS, ROW_TRUNCATED, rowOf, type SessionRow } from '../store/session-index.js'
 import type { SessionReader } from '../store/session-reader.js'
-import { keyDigest } from '../store/request-key.js'
+import { DEFAULT_MATCH_RULES, keyDigest } from '../store/request-key.js'
 import { hostName } from '../store/host-check.js'
 import type { ResolvedRules } from './options.js'
 import { cleanHeaders, prepareResponse, type OutgoingHeaders, type PreparedResponse } from './prepared-response.js'
@@ -265,7 +265,9 @@ function pathOf(host: string, pathAndQuery: string): string {
 /** True when the rules make the same key as the session index stores (replay's defaults). */
 function defaultRules(rules: ResolvedRules): boolean {
   const { ignoreFields, matchHost, matchIdentity } = rules.match
-  return !matchHost && !matchIdentity && ignoreFields.length === 1 && ignoreFields[0]!.length === 1 && ignoreFields[0]![0] === 'LocalId'
+  const defaults = DEFAULT_MATCH_RULES
+  const samePaths = (a: readonly (readonly string[])[], b: readonly (readonly string[])[]) => a.length === b.length && a.every((p, i) => p.length === b[i]!.length && p.every((k, j) => k === b[i]![j]))
+  return matchHost === defaults.matchHost && matchIdentity === defaults.matchIdentity && samePaths(ignoreFields, defaults.ignoreFields)
 }
 
 export async function indexSession(source: RecordingSource, rules: ResolvedRules): Promise<SessionIndex> {
