@@ -8,7 +8,7 @@
  *   status:404  status:4xx   HTTP status, or a class of statuses; status:none for no response
  *   error:ReplayMiss         envelope error code or transport error code contains; error:* for any error
  */
-import type { ExchangeSummary } from '../../../model/summary.js'
+import { isErrorSummary, type ExchangeSummary } from '../../../model/summary.js'
 
 export type Term = { key: string | null; value: string; negate: boolean }
 export type Filter = { terms: Term[]; problems: string[] }
@@ -35,9 +35,8 @@ export function parseFilter(text: string): Filter {
   return { terms, problems }
 }
 
-export function isError(s: ExchangeSummary): boolean {
-  return s.ok === false || s.transportError !== null
-}
+/** An envelope error or a transport failure: model/summary.ts's rule, as the list counts errors. */
+export const isError = (s: ExchangeSummary): boolean => isErrorSummary(s)
 
 function matchStatus(status: number | null, value: string): boolean {
   const v = value.toLowerCase()

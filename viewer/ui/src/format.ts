@@ -1,5 +1,12 @@
 /** Short, fixed-width renderings for the dense list and the detail headers. */
 
+/** A recorded value on one line, cut at 200 characters (`absent` for a value that is not there). */
+export function valueLine(value: unknown, absent: string): string {
+  if (value === undefined) return absent
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text
+}
+
 export function formatSize(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined) return ''
   if (bytes < 1024) return `${bytes} B`

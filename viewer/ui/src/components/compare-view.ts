@@ -1,5 +1,6 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit'
 import { api, type CompareChange, type CompareResult } from '../api.js'
+import { valueLine } from '../format.js'
 import { reportError } from '../report-error.js'
 import { exchangeHref } from '../route.js'
 
@@ -10,11 +11,7 @@ export function splitRef(ref: string): { session: string; seq: number | null } {
 }
 
 /** A value as one line of text (rendered through Lit's escaping, never as markup). */
-function show(v: unknown): string {
-  if (v === undefined) return '(none)'
-  const text = JSON.stringify(v) ?? String(v)
-  return text.length > 200 ? `${text.slice(0, 199)}…` : text
-}
+const show = (v: unknown) => valueLine(v, '(none)')
 
 /**
  * Two sessions (or two exchanges) compared call by call, as `reltape diff` does: each call that differs with its

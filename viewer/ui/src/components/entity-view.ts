@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit'
 import type { EntitySummary } from '../../../../model/entities.js'
 import { api, urls, type EntityList, type EntityTimeline } from '../api.js'
+import { valueLine } from '../format.js'
 import { reportError } from '../report-error.js'
 import { entityHref, exchangeHref, formatRoute } from '../route.js'
 
@@ -11,11 +12,7 @@ const MORE_ROWS = 1000
 const LIVE_RELOAD_MS = 300
 
 /** A value as one line of text (rendered with Lit's escaping, never as HTML). */
-function show(value: unknown): string {
-  if (value === undefined) return '—'
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value)
-  return text.length > 200 ? text.slice(0, 199) + '…' : text
-}
+const show = (value: unknown) => valueLine(value, '—')
 
 /**
  * A session's entities: the list (type, Id, label, first and last seen, versions, calls; filtered by type and text),

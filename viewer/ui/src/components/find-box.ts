@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit'
+import { parseEntityKey } from '../../../../model/entities.js'
 import { api, type FindMatch } from '../api.js'
 import { reportError } from '../report-error.js'
 import { entityHref, exchangeHref } from '../route.js'
@@ -7,12 +8,6 @@ import { entityHref, exchangeHref } from '../route.js'
 const SHOWN = 200
 /** How long typing pauses before the search runs (Enter runs it at once). */
 const DEBOUNCE_MS = 300
-
-/** `Type#Id`, as model/entities.ts's parseEntityKey reads it (kept here so the UI bundle needs none of the model's code). */
-function entityParts(key: string): { type: string; id: string } | null {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)#(.+)$/.exec(key)
-  return m ? { type: m[1]!, id: m[2]! } : null
-}
 
 /**
  * The search over every session (`GET /api/find`, what `reltape find` answers): an entity (`Clients#11`), an Id, an
@@ -90,7 +85,7 @@ export class FindBox extends LitElement {
   }
 
   private _row(m: FindMatch): TemplateResult {
-    const entity = m.entity !== undefined ? entityParts(m.entity) : null
+    const entity = m.entity !== undefined ? parseEntityKey(m.entity) : null
     return html`<li data-testid="find-result" data-session=${m.session} data-seq=${m.seq}>
       <a class="call" data-testid="find-exchange" href=${exchangeHref(m.session, m.seq)}><span class="session">${m.session}</span><span class="seq">#${m.seq}</span></a>
       <span class="where">${m.where}</span>
