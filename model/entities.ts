@@ -6,10 +6,10 @@
  * the values: those are read back from the session (`valuesAt`), so an index on disk never copies the bodies.
  * Pure TypeScript, shared by the CLI (`reltape find`), the viewer's server and its UI.
  */
-import { asEnvelope, type Envelope, type RelObject } from './envelope.js'
+import { asEnvelope, isPlainObject, type Envelope, type RelObject } from './envelope.js'
 import { exceedsJsonDepth } from './json-depth.js'
 import { pluralize } from './pluralize.js'
-import { relKey, RelsIndex, type RelsConfig } from './rels.js'
+import { isId, relKey, RelsIndex, type RelsConfig } from './rels.js'
 import type { Exchange } from './session.js'
 import { errorCodeOf } from './summary.js'
 
@@ -102,13 +102,6 @@ const ENTITY_VERBS = new Set([
   'upload', 'open', 'close', 'assign', 'archive', 'restore',
 ])
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function isId(value: unknown): value is string | number {
-  return (typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isFinite(value))
-}
 
 /** `/public/api/v1/clients/get?x` → `clients/get`: the path after `/api/vN/`, else the whole path without its slashes. */
 export function apiMethod(url: string): string {

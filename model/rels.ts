@@ -4,7 +4,7 @@
  * dangling references and objects nothing refers to.
  * Pure TypeScript, shared by the viewer's server and its UI.
  */
-import type { Envelope, RelObject } from './envelope.js'
+import { isPlainObject, type Envelope, type RelObject } from './envelope.js'
 import { pluralize, singularize, splitWords } from './pluralize.js'
 
 export { pluralize, singularize } from './pluralize.js'
@@ -69,12 +69,8 @@ export function isReferenceField(name: string): boolean {
 }
 
 /** A usable Id value; an empty string, like null, means "no reference". */
-function isId(value: unknown): value is string | number {
+export function isId(value: unknown): value is string | number {
   return (typeof value === 'string' && value !== '') || (typeof value === 'number' && Number.isFinite(value))
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** Names the naming rule tries for a stem, best first: the last word (`OwnerClient` → `Client`), then longer tails, then the stem. */

@@ -32,6 +32,13 @@ export function pathsOfFile(file: string): SessionPaths {
   return { name, file, journal: join(dir, `${name}.journal`), lock: join(dir, `${name}.lock`), index: join(dir, `.${name}.index`) }
 }
 
+/** A session name as given, once it is checked to be a plain name (SessionNameError otherwise): before the disk is touched. */
+export function checkedSessionName(name: string): string {
+  const problem = checkSessionName(name)
+  if (problem) throw new SessionNameError(problem)
+  return name
+}
+
 /** The files of one session in a directory; refuses names with path segments. */
 export function sessionPaths(dir: string, name: string): SessionPaths {
   const problem = checkSessionName(name)

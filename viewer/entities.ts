@@ -20,11 +20,10 @@ import {
   type EntityTimeline,
 } from '../model/entities.js'
 import { relKey } from '../model/rels.js'
-import { checkSessionName } from '../model/session.js'
 import type { ExchangeSummary } from '../model/summary.js'
 import { loadEntityIndex, type SessionEntities } from '../store/entity-index.js'
 import { findEachSession, matchJsonWriter, type FindMatch } from '../store/find.js'
-import { SessionNameError } from '../store/paths.js'
+import { checkedSessionName } from '../store/paths.js'
 import type { SessionReader } from '../store/session-reader.js'
 import { ViewerError } from './errors.js'
 import type { SessionCache } from './session-cache.js'
@@ -68,12 +67,6 @@ function identitiesOf(calls: readonly CallRef[]): EntityIdentity[] {
   const counts = new Map<string | null, number>()
   for (const identity of bySeq.values()) counts.set(identity, (counts.get(identity) ?? 0) + 1)
   return [...counts].map(([identity, calls]) => ({ identity, calls })).sort((a, b) => b.calls - a.calls || String(a.identity).localeCompare(String(b.identity)))
-}
-
-function checkedName(name: string): string {
-  const problem = checkSessionName(name)
-  if (problem) throw new SessionNameError(problem)
-  return name
 }
 
 async function timelineOf(reader: SessionReader, entity: Entity, config: EntityConfig): Promise<EntityTimeline> {
@@ -156,7 +149,7 @@ export function registerEntityRoutes(app: FastifyInstance, cache: EntityCache): 
       },
     },
     async (request): Promise<EntityList> => {
-      const { entities } = await cache.get(checkedName(request.params.name))
+      const { entities } = await cache.get(checkedSessionName(request.params.name))
       const all = entities.index.entities()
       const types = [...new Set(all.map((e) => e.type))].sort()
       const { type, q } = request.query
@@ -178,7 +171,7 @@ export function registerEntityRoutes(app: FastifyInstance, cache: EntityCache): 
     },
     async (request): Promise<EntityTimeline> => {
       const { name, type, id } = request.params
-      const { reader, entities } = await cache.get(checkedName(name))
+      const { reader, entities } = await cache.get(checkedSessionName(name))
       const entity = entities.index.get(relKey(type, id))
       if (!entity) throw new ViewerError('ENTITY_NOT_FOUND', { session: name, entity: relKey(type, id) })
       return timelineOf(reader, entity, cache.config)

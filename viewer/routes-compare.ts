@@ -5,8 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { parseFieldPath } from '../model/match.js'
-import { checkSessionName } from '../model/session.js'
-import { SessionNameError } from '../store/paths.js'
+import { checkedSessionName } from '../store/paths.js'
 import { DEFAULT_KEY_FIELDS } from '../store/request-key.js'
 import { diffOne, diffSessions, type SessionDiff } from '../store/session-diff.js'
 import { ViewerError } from './errors.js'
@@ -18,8 +17,7 @@ type Ref = { session: string; seq: number | null }
 export function parseCompareRef(ref: string): Ref {
   const m = /^(.*)#(\d+)$/.exec(ref)
   const out = m ? { session: m[1]!, seq: Number(m[2]) } : { session: ref, seq: null }
-  const problem = checkSessionName(out.session)
-  if (problem) throw new SessionNameError(problem)
+  checkedSessionName(out.session)
   return out
 }
 

@@ -6,9 +6,8 @@
  */
 import { PassThrough } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { checkSessionName } from '../model/session.js'
 import { exportHar } from '../store/har-export.js'
-import { SessionNameError } from '../store/paths.js'
+import { checkedSessionName } from '../store/paths.js'
 import { RAW_BODY_CSP } from './security.js'
 import type { SessionCache } from './session-cache.js'
 
@@ -27,9 +26,7 @@ export function registerExportRoute(app: FastifyInstance, cache: SessionCache): 
       },
     },
     async (request, reply) => {
-      const name = request.params.name
-      const problem = checkSessionName(name)
-      if (problem) throw new SessionNameError(problem)
+      const name = checkedSessionName(request.params.name)
       const reveal = request.query.reveal === '1'
       // Opened (and its errors answered as JSON: SESSION_NOT_FOUND, SESSION_INVALID) before the first byte is sent.
       const { reader } = await cache.get(name)

@@ -2,9 +2,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { Body, Exchange } from '../model/session.js'
 import type { ExchangePage } from '../model/summary.js'
-import { SessionNameError } from '../store/paths.js'
+import { checkedSessionName } from '../store/paths.js'
 import { tooDeepToWrite } from '../model/json-depth.js'
-import { checkSessionName } from '../model/session.js'
 import { bodyBytes } from '../store/body-bytes.js'
 import { downloadName, exchangeForView, isSafeInlineImage } from './bodies.js'
 import { ViewerError } from './errors.js'
@@ -26,15 +25,8 @@ const seqParams = {
   required: ['name', 'seq'],
 } as const
 
-/** Refuses a name with path segments before anything touches the disk. */
-function checkedName(name: string): string {
-  const problem = checkSessionName(name)
-  if (problem) throw new SessionNameError(problem)
-  return name
-}
-
 async function exchangeOf(cache: SessionCache, name: string, seq: number): Promise<Exchange> {
-  const exchange = await cache.exchange(checkedName(name), seq)
+  const exchange = await cache.exchange(checkedSessionName(name), seq)
   if (!exchange) throw new ViewerError('EXCHANGE_NOT_FOUND', { session: name, seq, count: (await cache.get(name)).reader.count })
   return exchange
 }
@@ -56,7 +48,7 @@ export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache)
   app.get('/api/sessions', async () => cache.list())
 
   app.get<{ Params: NameParams }>('/api/sessions/:name', { schema: { params: nameParam } }, async (request) => {
-    const name = checkedName(request.params.name)
+    const name = checkedSessionName(request.params.name)
     let summary = await cache.summary(name)
     // An unreadable session: opening it throws its own error, with its own code (SESSION_INVALID, JOURNAL_INVALID).
     if (summary.invalid) summary = (await cache.get(name)).reader.summary()
@@ -86,7 +78,7 @@ export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache)
     },
     async (request): Promise<ExchangePage> => {
       const { offset, limit } = request.query
-      const { total, items } = await cache.page(checkedName(request.params.name), offset, limit)
+      const { total, items } = await cache.page(checkedSessionName(request.params.name), offset, limit)
       return { total, offset, items }
     },
   )
