@@ -43,7 +43,8 @@ export type RecorderOptions = {
    * Opt-in, and process-wide for the moment the proxy starts: mockttp 4 cannot listen on a chosen address, so while
    * it starts, a `listen(port)` in this process is given `host`, and the proxy listens on that address alone.
    * Without it (the default for code that imports reltape, which gets no patched prototype), the proxy listens on
-   * every interface and, for a loopback `host`, closes at once every connection that does not come from loopback.
+   * every interface and closes at once every connection `host` would not have let in (for a loopback host, one that
+   * does not come from loopback; for another, one that did not arrive on its address).
    * reltape's CLI turns it on.
    * @default false
    */

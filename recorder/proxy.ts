@@ -5,7 +5,8 @@
  * exchange is journaled, so that no client is answered with an exchange that is not on disk. Requests it says are
  * not to be held (skipped traffic, event streams) pass through a second rule, streamed as they come.
  */
-import { Server as NetServer, type Socket } from 'node:net'
+import { lookup } from 'node:dns/promises'
+import { isIP, Server as NetServer, type Socket } from 'node:net'
 import { getLocal, matchers, requestSteps, type Mockttp, type OngoingRequest, type RequestRuleData } from 'mockttp'
 import { ListenError, listenError } from '../model/errors.js'
 import type { CertificateAuthority } from '../store/ca.js'
@@ -66,7 +67,7 @@ export function isLoopback(address: string | undefined): boolean {
  * mockttp 4 listens on every interface and takes no host. With `exactHost` (reltape's CLI: it owns its process),
  * a bare `listen(port)` call in this process is given the host while the proxy starts, so the proxy listens on
  * the host alone. Without it (code that imports reltape: no patched prototype), mockttp listens on every interface
- * and `trackClientSockets` closes at once any connection from a peer the host would not have let in.
+ * and `admitOnlyHost` closes at once any connection the host would not have let in.
  */
 async function startOnHost(server: Mockttp, port: number, host: string, exactHost: boolean): Promise<void> {
   if (!exactHost) {
@@ -105,16 +106,30 @@ function listeningServer(server: Mockttp): NetServer | undefined {
   return (server as unknown as { server?: NetServer }).server
 }
 
+/** An address as sockets give it: an IPv4 address mapped into IPv6 (`::ffff:10.0.0.5`) as IPv4. */
+function plainAddress(address: string | undefined): string {
+  return address?.startsWith('::ffff:') ? address.slice(7) : (address ?? '')
+}
+
 /**
- * For a proxy asked for a loopback host that listens on every interface (see startOnHost): closes at once, before
- * mockttp reads a byte, every connection whose peer is not on loopback. Fails closed: without mockttp's listening
- * server at hand, the proxy must not run open to the network.
+ * For a proxy that listens on every interface though it was given one host (see startOnHost): closes at once, before
+ * mockttp reads a byte, every connection the host would not have let in. For a loopback host, one from a peer that
+ * is not on loopback; for another host, one that did not arrive on an address of that host. A wildcard host lets
+ * everything in. Fails closed: without mockttp's listening server at hand, the proxy must not run open.
  */
-function admitLoopbackOnly(server: Mockttp, host: string, port: number): void {
+async function admitOnlyHost(server: Mockttp, host: string, port: number): Promise<void> {
+  if (host === '0.0.0.0' || host === '::') return
   const listener = listeningServer(server)
-  if (!listener) throw new ListenError(host, port, 'this mockttp gives no access to its listening server, so connections from other machines could not be refused; start with bindHostExactly (the CLI does)')
+  if (!listener) throw new ListenError(host, port, 'this mockttp gives no access to its listening server, so connections the host does not admit could not be refused; start with bindHostExactly (the CLI does)')
+  if (isLoopback(host)) {
+    listener.prependListener('connection', (socket: Socket) => {
+      if (!isLoopback(socket.remoteAddress)) socket.destroy()
+    })
+    return
+  }
+  const addresses = new Set((isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address)).map(plainAddress))
   listener.prependListener('connection', (socket: Socket) => {
-    if (!isLoopback(socket.remoteAddress)) socket.destroy()
+    if (!addresses.has(plainAddress(socket.localAddress))) socket.destroy()
   })
 }
 
@@ -154,7 +169,7 @@ export async function startProxy(o: ProxyOptions): Promise<Mockttp> {
   }
   await startOnHost(server, o.port, o.host, o.exactHost)
   try {
-    if (!o.exactHost && isLoopback(o.host)) admitLoopbackOnly(server, o.host, server.port)
+    if (!o.exactHost) await admitOnlyHost(server, o.host, server.port)
     const reverse = o.mode === 'reverse' && o.upstream ? new URL(o.upstream) : null
     if (o.route) {
       // Rules built by hand: the builder's own callback matcher waits for the whole body. Reverse mode is what

@@ -87,4 +87,24 @@ describe('startRecorder embedded in a test process', () => {
       await local.close()
     }
   })
+
+  it.skipIf(!external)('given another host, answers nothing that did not arrive on it, though mockttp listens on every interface', async () => {
+    const onExternal = await startRecorderEnv({ host: external! }, home)
+    const ask = (address: string) =>
+      new Promise<string>((resolve) => {
+        const s = net.connect(onExternal.rec.port, address, () => s.write('GET http://example.invalid/ HTTP/1.1\r\nHost: example.invalid\r\nConnection: close\r\n\r\n'))
+        let got = ''
+        s.on('data', (d) => (got += d.toString()))
+        s.on('close', () => resolve(got))
+        s.on('error', () => resolve(got))
+        setTimeout(() => s.destroy(), 5000)
+      })
+    try {
+      expect(await ask('127.0.0.1')).toBe('')
+      // On the host it was given, it answers (here: the upstream cannot be reached, said over HTTP).
+      expect(await ask(external!)).toMatch(/^HTTP\/1\.1 \d{3}/)
+    } finally {
+      await onExternal.close()
+    }
+  })
 })
