@@ -43,6 +43,9 @@ describe('a recorder killed with SIGKILL mid-burst', () => {
     rec = await spawnRecorder(['--port', '0', '--session', 'crash', '--dir', dir], { RELTAPE_HOME: home })
     agent = new ProxyAgent({ uri: rec.url })
     const answered = new Set<number>()
+    /** Requests that got no 200 before the kill: what to show if the burst never reaches its answered part. */
+    const failures: string[] = []
+    let killed = false
     let next = 0
     const worker = async () => {
       while (next < TOTAL) {
@@ -56,13 +59,18 @@ describe('a recorder killed with SIGKILL mid-burst', () => {
           })
           const body = (await res.body.json()) as { Result?: { N: number } }
           if (res.statusCode === 200 && body.Result?.N === n) answered.add(n)
-        } catch {
+          else failures.push(`#${n}: ${res.statusCode} ${JSON.stringify(body).slice(0, 200)}`)
+        } catch (e) {
           // the recorder was killed under this request
+          if (!killed) failures.push(`#${n}: ${(e as Error).message}`)
         }
       }
     }
     const workers = Array.from({ length: CONCURRENCY }, worker)
-    await until(() => answered.size === ANSWERED && held.length === CONCURRENCY, 'the answered part of the burst', 20_000)
+    await until(() => answered.size === ANSWERED && held.length === CONCURRENCY, 'the answered part of the burst', 20_000).catch((e: Error) => {
+      throw new Error(`${e.message}: ${answered.size} of ${ANSWERED} answered, ${held.length} of ${CONCURRENCY} held; failures: ${failures.slice(0, 5).join('; ') || 'none'}`)
+    })
+    killed = true
     rec.child.kill('SIGKILL')
     await rec.exited
     await Promise.all(workers)
