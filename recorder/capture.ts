@@ -15,7 +15,7 @@ import type { AbortedRequest, CompletedRequest, CompletedResponse, Headers, Ongo
 import { cookieValue, findToken, SESSION_COOKIE } from '../model/auth.js'
 import { ReltapeError } from '../model/errors.js'
 import type { Body, Exchange, ExchangeError, HeaderPair, RecordedRequest, RecordedResponse } from '../model/session.js'
-import { exchangeLine, rewriteJournal } from '../store/journal.js'
+import { exchangeLine } from '../store/journal.js'
 import type { SessionWriter } from '../store/store.js'
 import { headerValue } from '../model/headers.js'
 import { classifyBody, decodeBody } from '../store/body-decode.js'
@@ -407,8 +407,7 @@ export class Capture {
   async redactJournal(): Promise<number> {
     if (!this.#o.redact || !this.#learnedLate) return 0
     const secrets = this.#secrets
-    this.#o.writer.flush()
-    return rewriteJournal(this.#o.writer.paths.journal, (line) => {
+    return this.#o.writer.rewriteJournal((line) => {
       if (!line.startsWith('{"t":"exchange"') || !secrets.mayAppearIn(line)) return null
       const { exchange } = JSON.parse(line) as { exchange: Exchange }
       return exchangeLine(JSON.stringify(redactExchange(exchange, secrets)))

@@ -130,7 +130,8 @@ export class JournalWriter {
 /**
  * Rewrites a journal a line at a time: `transform` gives a line's new text, or null to keep the line as it is. The
  * result goes to a private temporary file beside the journal, synced, then renamed over it: a crash leaves the old
- * journal or the new one, never a mix. Nothing may append to the journal meanwhile. Returns how many lines changed.
+ * journal or the new one, never a mix. Nothing may append to the journal meanwhile: a session's writer rewrites its
+ * journal through `SessionWriter.rewriteJournal`, which closes it first. Returns how many lines changed.
  */
 export async function rewriteJournal(file: string, transform: (line: string) => string | null): Promise<number> {
   const w = await ByteWindow.open(file)

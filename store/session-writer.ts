@@ -9,7 +9,7 @@
  */
 import { existsSync, unlinkSync } from 'node:fs'
 import { newSession, type Exchange, type Identity, type Recording, type Session, type SessionHead } from '../model/session.js'
-import { exchangeLine, JournalWriter, scanJournal } from './journal.js'
+import { exchangeLine, JournalWriter, rewriteJournal, scanJournal } from './journal.js'
 import type { LockHandle } from './lock.js'
 import type { SessionPaths } from './paths.js'
 import { appendToSessionFile, removeStaleTemps, type FileOnDisk, type JournalSpan } from './session-append.js'
@@ -25,6 +25,8 @@ export class SessionWriter {
   /** Exchanges journaled since opening. */
   #journaled = 0
   #journal: JournalWriter | null = null
+  /** The journal was rewritten for the stop (`rewriteJournal`): nothing more is journaled, `close` folds it. */
+  #journalFinal = false
   #nextSeq: number
   readonly #identities: IdentityBook
   #closed = false
@@ -104,7 +106,7 @@ export class SessionWriter {
     const { identity, added } = this.#identities.of(token, label)
     if (added) {
       this.#head = { ...this.#head, identities: [...this.#head.identities, identity] }
-      this.#journal?.append({ t: 'identity', identity })
+      if (!this.#journalFinal) this.#journal?.append({ t: 'identity', identity })
     }
     return identity
   }
@@ -112,7 +114,7 @@ export class SessionWriter {
   /** Records a finished exchange: journaled (on disk before the next turn of the event loop, or at `flush()`). */
   append(exchange: Exchange): void {
     if (this.#closed) throw new Error(`session ${this.name} is closed; exchange ${exchange.seq} was not recorded`)
-    if (!this.#journal) throw new Error(`session ${this.name} has no journal open; exchange ${exchange.seq} was not recorded`)
+    if (!this.#journal || this.#journalFinal) throw new Error(`session ${this.name} has no journal open; exchange ${exchange.seq} was not recorded`)
     this.#journal.appendLine(exchangeLine(JSON.stringify(exchange)))
     this.#journaled++
     if (exchange.seq >= this.#nextSeq) this.#nextSeq = exchange.seq + 1
@@ -120,7 +122,22 @@ export class SessionWriter {
 
   /** Writes what was appended in this turn to the journal now. */
   flush(): void {
-    this.#journal?.flush()
+    if (!this.#journalFinal) this.#journal?.flush()
+  }
+
+  /**
+   * Rewrites the journal's lines before the stop (`transform` as store/journal.ts's `rewriteJournal`), once nothing
+   * more will be recorded: the journal is synced and closed first, so no line can go to the file being replaced, and
+   * appending afterwards is refused. `close` then folds the rewritten journal. Returns how many lines changed.
+   */
+  async rewriteJournal(transform: (line: string) => string | null): Promise<number> {
+    if (this.#closed || !this.#journal) throw new Error(`session ${this.name} has no journal open to rewrite`)
+    if (!this.#journalFinal) {
+      this.#journal.sync()
+      this.#journal.close()
+      this.#journalFinal = true
+    }
+    return rewriteJournal(this.paths.journal, transform)
   }
 
   /** The whole session as readers see it now (file plus journal): for inspection and tests, not a hot path. */
@@ -149,8 +166,10 @@ export class SessionWriter {
     this.#journal = null
     try {
       if (!journal) return
-      journal.sync()
-      journal.close()
+      if (!this.#journalFinal) {
+        journal.sync()
+        journal.close()
+      }
       const identitiesChanged = this.#disk === null || this.#head.identities.length !== this.#disk.head.identities.length
       if (this.#journaled > 0 || identitiesChanged) await this.#fold()
       if (existsSync(this.paths.journal)) unlinkSync(this.paths.journal)
