@@ -93,11 +93,25 @@ class Bytes {
   offset(): number {
     return this.base + this.pos
   }
+
+  /** Lets go of the source (a file stream is closed) when the scan stops before the source ends. */
+  async close(): Promise<void> {
+    if (!this.eof) await this.#it.return?.()
+  }
 }
 
 /** Scans a HAR document, calling the handlers as it goes. Returns how many entries it read. */
 export async function scanHar(source: AsyncIterable<Buffer | string>, file: string, handlers: HarScanHandlers): Promise<{ entries: number }> {
   const b = new Bytes(source)
+  try {
+    return await scanBytes(b, file, handlers)
+  } finally {
+    // An entry found invalid (or a handler that throws) stops the scan part way: the file is not left open.
+    await b.close()
+  }
+}
+
+async function scanBytes(b: Bytes, file: string, handlers: HarScanHandlers): Promise<{ entries: number }> {
   const fail = (path: string, problem: string): never => {
     throw new HarFormatError(file, path, problem)
   }

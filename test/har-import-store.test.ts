@@ -4,7 +4,7 @@
  * owner-only and nothing else; a session a recorder can go on with; and nothing at all for a HAR found invalid
  * after megabytes of it were written.
  */
-import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -129,6 +129,25 @@ describe('an imported session on disk', () => {
     expect(session.exchanges).toHaveLength(result.exchanges + 1)
     expect(session.exchanges.at(-1)!.seq).toBe(seq)
     expect(session.identities).toHaveLength(1)
+  })
+
+  it('leaves the HAR file closed when its first entry is invalid and megabytes follow', async () => {
+    const d = await dir()
+    const big = await bigHar()
+    const file = join(await dir(), 'bad-first.har')
+    // The first entry has no request URL; the rest of the big HAR follows it.
+    writeFileSync(file, readFileSync(big, 'utf8').replace('"entries":[', '"entries":[{"startedDateTime":"2026-01-01T00:00:00Z","request":{"method":"GET"}},'))
+    const error = await importHar(file, { dir: d, session: 's' }).catch((e: unknown) => e)
+    expect((error as Error).message).toContain('log.entries[0].request.url: missing')
+    const open = readdirSync('/proc/self/fd').flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/self/fd/${fd}`)]
+      } catch {
+        return [] // closed meanwhile (the listing's own descriptor)
+      }
+    })
+    expect(open).not.toContain(file)
+    expect(readdirSync(d)).toEqual([])
   })
 
   it('is not there at all when the last entry is invalid, after megabytes were written', async () => {
