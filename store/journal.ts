@@ -39,7 +39,11 @@ export function exchangeLine(exchangeJson: string): string {
 
 /** Journals with lines not yet written: flushed if the process exits before their turn ends. */
 const unflushed = new Set<JournalWriter>()
-let exitHook = false
+/** Open journals. The process's `exit` is listened to only while there is one: an embedder's process is left as it was. */
+const open = new Set<JournalWriter>()
+const flushAtExit = () => {
+  for (const j of unflushed) j.flushAtExit()
+}
 
 export class JournalWriter {
   #fd: number | null
@@ -51,12 +55,8 @@ export class JournalWriter {
   /** Creates the journal: it must not exist (the writer folds an old one first), and a link there is refused. */
   constructor(readonly file: string) {
     this.#fd = createPrivateFile(file)
-    if (!exitHook) {
-      exitHook = true
-      process.once('exit', () => {
-        for (const j of unflushed) j.#flushQuietly()
-      })
-    }
+    if (open.size === 0) process.on('exit', flushAtExit)
+    open.add(this)
   }
 
   /** Bytes written to the file so far (not counting lines still pending). */
@@ -102,6 +102,11 @@ export class JournalWriter {
     this.#size += bytes.length
   }
 
+  /** The process exits with lines still pending: written now, if they can be. */
+  flushAtExit(): void {
+    this.#flushQuietly()
+  }
+
   /** A flush nobody waits on (the end of a turn, the process's exit): a failure is kept for the next append or flush. */
   #flushQuietly(): void {
     try {
@@ -123,6 +128,8 @@ export class JournalWriter {
     } finally {
       if (this.#fd !== null) closeSync(this.#fd)
       this.#fd = null
+      open.delete(this)
+      if (open.size === 0) process.off('exit', flushAtExit)
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
  * A test suite imports `startRecorder` into its own process: recording through it leaves that process's
  * built-ins alone. TLS contexts, `console` and `net.Server#listen` are the very functions they were, while the
- * recorder runs (an upstream over TLS, one that is down) and after it stops.
+ * recorder runs (an upstream over TLS, one that is down) and after it stops, when it leaves no listener on the
+ * process either (while it records, its journal listens for the process's exit, to write what is pending).
  */
 import net from 'node:net'
 import { networkInterfaces } from 'node:os'
@@ -19,7 +20,11 @@ function builtIns() {
   }
 }
 
+/** The process's own listeners: a stopped recorder leaves none behind. */
+const processListeners = () => Object.fromEntries(['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'uncaughtException', 'unhandledRejection'].map((e) => [e, process.listenerCount(e)]))
+
 const before = builtIns()
+const listenersBefore = processListeners()
 let home: string
 let upstream: Upstream
 let env: RecorderEnv
@@ -60,6 +65,7 @@ describe('startRecorder embedded in a test process', () => {
     expect(builtIns()).toEqual(before)
     await env.rec.stop(0)
     expect(builtIns()).toEqual(before)
+    expect(processListeners()).toEqual(listenersBefore)
   })
 
   // An address of this machine that is not loopback: a connection to it comes from a peer the loopback host bars.

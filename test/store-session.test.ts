@@ -132,5 +132,19 @@ describe('the session store', () => {
     await expect(store.read('absent')).rejects.toThrow(/sessions there: present/)
   })
 
+  it('keeps an exchange appended in the same turn as process.exit', async () => {
+    // A program that embeds the store and exits at once: the journal's pending line is written as the process exits.
+    const program = `
+      const { SessionStore } = await import(${JSON.stringify(join(repo, 'store/store.ts'))})
+      const { makeExchange } = await import(${JSON.stringify(join(repo, 'test/helpers/exchange-factory.ts'))})
+      const w = await new SessionStore(${JSON.stringify(dir)}).open('s', { recording: ${JSON.stringify(recording)}, warn: () => {} })
+      w.append(makeExchange(1, 'said just before exit'))
+      process.exit(0)`
+    const code = await new Promise<number | null>((resolve) => spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { cwd: repo, stdio: 'inherit' }).once('exit', resolve))
+    expect(code).toBe(0)
+    const session = await store.read('s')
+    expect(session.exchanges.map((e) => e.seq)).toEqual([1])
+    expect(JSON.stringify(session.exchanges[0]!.response?.body)).toContain('said just before exit')
+  })
 })
 
