@@ -7,10 +7,11 @@
  * the old one (one atomic step: the name always holds a whole session), and the stale index is removed. When no call
  * was answered, nothing is replaced: a refresh that saw no traffic must not empty a session.
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs'
+import { chmodSync, constants, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, unlinkSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { acquireLock, type LockHandle } from '../store/lock.js'
 import { pathsOfFile, type SessionPaths } from '../store/paths.js'
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, tempNameFor } from '../store/private-file.js'
 import { sessionIsRedacted } from '../store/redact.js'
 import { SessionReader, SessionStore, type SessionWriter } from '../store/store.js'
 import type { UpstreamClient } from '../store/upstream-client.js'
@@ -65,9 +66,12 @@ export class RefreshRecorder extends MissRecorder {
       const fresh = this.writer.paths
       const keep = join(dirname(this.target.file), `${beforeRefreshName(this.target.name)}.json`)
       const keepPaths = pathsOfFile(keep)
-      // The copy is complete before the name changes: at every moment both names hold a whole session.
-      copyFileSync(this.target.file, `${keep}.tmp`)
-      renameSync(`${keep}.tmp`, keep)
+      // The copy is complete before the name changes: at every moment both names hold a whole session. It is made
+      // under a random name, exclusively (a link planted there is refused, never written through), owner-only.
+      const copy = tempNameFor(keep)
+      copyFileSync(this.target.file, copy, constants.COPYFILE_EXCL)
+      chmodSync(copy, PRIVATE_FILE_MODE)
+      renameSync(copy, keep)
       if (existsSync(keepPaths.index)) unlinkSync(keepPaths.index)
       renameSync(fresh.file, this.target.file)
       if (existsSync(this.target.index)) unlinkSync(this.target.index)
@@ -92,7 +96,8 @@ export async function openRefresh(paths: SessionPaths, rules: ResolvedRules, cli
   const workDir = join(dirname(paths.file), `.refresh-${paths.name}-${process.pid}`)
   try {
     rmSync(workDir, { recursive: true, force: true })
-    mkdirSync(workDir, { recursive: true })
+    // Not recursive: a directory (or a link to one) that appeared there meanwhile is refused, not written into.
+    mkdirSync(workDir, { mode: PRIVATE_DIR_MODE })
     const writer = await new SessionStore(workDir).open(paths.name, { recording: { tool: toolName, mode: 'reverse', upstream: rules.upstream }, warn })
     // A session recorded redacted is refreshed redacted: its live tokens never reach the new file.
     const redact = await sessionIsRedacted(await SessionReader.open(paths))

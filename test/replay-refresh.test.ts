@@ -5,7 +5,7 @@
  * two shows exactly the drift: the customer's name and open-ticket count.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -115,6 +115,32 @@ describe('replay refresh', { timeout: 90_000 }, () => {
     expectExactlyTheDrift(JSON.parse(cli.stdout) as Diff)
     const text = runCli(['diff', 'drift.before-refresh', 'drift', '--dir', dir])
     expect(text.stdout).toContain(`Rels.Clients#${SANDBOX_DRIFT.clientId}.Name`)
+  })
+
+  it('writes nothing through links planted where it keeps the old session, and keeps it owner-only', async () => {
+    await baseline('planted')
+    const outside = await mkdtemp(join(tmpdir(), 'reltape-refresh-outside-'))
+    try {
+      // The names an older reltape wrote the copy through, and the kept file's own name: links to a file outside.
+      const victim = join(outside, 'victim.txt')
+      writeFileSync(victim, 'not yours')
+      symlinkSync(victim, join(dir, 'planted.before-refresh.json.tmp'))
+      symlinkSync(victim, join(dir, 'planted.before-refresh.json'))
+      const r = await startReplay({ session: 'planted', dir, home, mode: 'refresh', upstream: drifted.url })
+      try {
+        await callAll(r.url)
+      } finally {
+        await r.close()
+      }
+      expect(readFileSync(victim, 'utf8')).toBe('not yours')
+      const kept = join(dir, 'planted.before-refresh.json')
+      expect(lstatSync(kept).isSymbolicLink()).toBe(false)
+      expect(lstatSync(kept).mode & 0o777).toBe(0o600)
+      expect((await new SessionStore(dir).read('planted.before-refresh')).exchanges).toHaveLength(3)
+    } finally {
+      await rm(outside, { recursive: true, force: true })
+      await rm(join(dir, 'planted.before-refresh.json.tmp'), { force: true })
+    }
   })
 
   it('leaves the session as it was when nothing was answered live', async () => {
