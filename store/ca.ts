@@ -39,8 +39,9 @@ async function createCA(certPath: string, keyPath: string): Promise<void> {
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`
   const keyTmp = `${keyPath}.${tag}.tmp`
   const certTmp = `${certPath}.${tag}.tmp`
-  writeFileSync(keyTmp, generated.key, { mode: PRIVATE_FILE_MODE })
-  writeFileSync(certTmp, generated.cert, { mode: 0o644 })
+  // Created exclusively, as every file reltape makes: a link planted at either name is refused, not written through.
+  writeFileSync(keyTmp, generated.key, { mode: PRIVATE_FILE_MODE, flag: 'wx' })
+  writeFileSync(certTmp, generated.cert, { mode: 0o644, flag: 'wx' })
   try {
     // link() fails if ca.key exists: the first process to link wins, the others use its CA.
     linkSync(keyTmp, keyPath)
