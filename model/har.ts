@@ -9,6 +9,7 @@
  */
 import type { Header as HarHeader, Cookie as HarCookie, QueryString as HarQuery, Timings as HarTimings } from 'har-format'
 import { ReltapeError } from './errors.js'
+import { describeJson, JsonChecker } from './json-checker.js'
 import type { AuthVia, ExchangeError, HeaderPair, Identity, Recording } from './session.js'
 
 export type { Har, Log as HarLog, Entry as HarEntry, Header as HarHeader, Content as HarContent, PostData as HarPostData } from 'har-format'
@@ -83,41 +84,18 @@ export type HarEntryIn = {
 
 type Json = unknown
 
-function describe(value: Json): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (value === undefined) return 'nothing'
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
-  return typeof value === 'object' ? 'an object' : `the ${typeof value} ${String(value)}`
-}
-
-class Checker {
-  constructor(readonly file: string) {}
+class Checker extends JsonChecker {
+  constructor(readonly file: string) {
+    super(true)
+  }
 
   fail(path: string, problem: string): never {
     throw new HarFormatError(this.file, path, problem)
   }
 
-  object(value: Json, path: string): Record<string, Json> {
-    if (value === undefined) this.fail(path, 'missing')
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, `expected an object, found ${describe(value)}`)
-    return value as Record<string, Json>
-  }
-
+  /** An object that may be absent (or null, as some exporters write). */
   optionalObject(value: Json, path: string): Record<string, Json> | undefined {
     return value === undefined || value === null ? undefined : this.object(value, path)
-  }
-
-  array(value: Json, path: string): Json[] {
-    if (value === undefined) this.fail(path, 'missing')
-    if (!Array.isArray(value)) this.fail(path, `expected an array, found ${describe(value)}`)
-    return value
-  }
-
-  string(value: Json, path: string): string {
-    if (value === undefined) this.fail(path, 'missing')
-    if (typeof value !== 'string') this.fail(path, `expected a string, found ${describe(value)}`)
-    return value
   }
 
   /** A string that may be absent (or null, as some exporters write). */
@@ -126,9 +104,7 @@ class Checker {
   }
 
   optionalNumber(value: Json, path: string): number | undefined {
-    if (value === undefined || value === null) return undefined
-    if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(path, `expected a number, found ${describe(value)}`)
-    return value
+    return value === undefined || value === null ? undefined : this.number(value, path)
   }
 }
 
@@ -252,12 +228,12 @@ export function checkHarEntry(value: Json, file: string, path: string): HarEntry
   const e = c.object(value, path)
   const started = c.string(e.startedDateTime, `${path}.startedDateTime`)
   const at = Date.parse(started)
-  if (Number.isNaN(at)) c.fail(`${path}.startedDateTime`, `expected a date, found ${describe(started)}`)
+  if (Number.isNaN(at)) c.fail(`${path}.startedDateTime`, `expected a date, found ${describeJson(started)}`)
   const req = c.object(e.request, `${path}.request`)
   const method = c.string(req.method, `${path}.request.method`)
   if (method === '') c.fail(`${path}.request.method`, 'empty')
   const url = c.string(req.url, `${path}.request.url`)
-  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]/i.test(url)) c.fail(`${path}.request.url`, `expected an absolute URL, found ${describe(url)}`)
+  if (!/^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]/i.test(url)) c.fail(`${path}.request.url`, `expected an absolute URL, found ${describeJson(url)}`)
   const timings = c.optionalObject(e.timings, `${path}.timings`)
   const time = c.optionalNumber(e.time, `${path}.time`)
   const durationMs = time !== undefined && time >= 0 ? time : (sumTimings(timings) ?? 0)

@@ -4,6 +4,7 @@
  */
 
 import { ReltapeError } from './errors.js'
+import { JsonChecker } from './json-checker.js'
 
 export const SESSION_FORMAT = 'reltape.session/1'
 
@@ -122,27 +123,13 @@ export class SessionFormatError extends ReltapeError<'SESSION_INVALID'> {
 
 type Json = unknown
 
-class Checker {
-  constructor(readonly where: string) {}
+class Checker extends JsonChecker {
+  constructor(readonly where: string) {
+    super()
+  }
 
   fail(path: string, problem: string): never {
     throw new SessionFormatError(this.where, path, problem)
-  }
-
-  object(value: Json, path: string): Record<string, Json> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value))
-      this.fail(path, `expected an object, found ${describe(value)}`)
-    return value as Record<string, Json>
-  }
-
-  array(value: Json, path: string): Json[] {
-    if (!Array.isArray(value)) this.fail(path, `expected an array, found ${describe(value)}`)
-    return value
-  }
-
-  string(value: Json, path: string): string {
-    if (typeof value !== 'string') this.fail(path, `expected a string, found ${describe(value)}`)
-    return value
   }
 
   nullableString(value: Json, path: string): string | null {
@@ -151,11 +138,6 @@ class Checker {
 
   optionalString(value: Json, path: string): string | undefined {
     return value === undefined ? undefined : this.string(value, path)
-  }
-
-  number(value: Json, path: string): number {
-    if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(path, `expected a number, found ${describe(value)}`)
-    return value
   }
 
   integer(value: Json, path: string, min = 0): number {
@@ -176,14 +158,6 @@ class Checker {
       this.fail(path, `expected one of ${choices.map((c) => JSON.stringify(c)).join(', ')}, found ${JSON.stringify(s)}`)
     return s as T
   }
-}
-
-function describe(value: Json): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (value === undefined) return 'nothing'
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`
-  return `${typeof value === 'object' ? 'an object' : `the ${typeof value} ${String(value)}`}`
 }
 
 function checkHeaders(c: Checker, value: Json, path: string): HeaderPair[] {

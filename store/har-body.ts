@@ -11,7 +11,7 @@ import type { HarBodyIn, ReltapeBodyFacts } from '../model/har.js'
 import { headerValue } from '../model/headers.js'
 import type { Body, HeaderPair, MultipartBody } from '../model/session.js'
 import { classifyBody, decodeBody, isJsonType, jsonBodyOfText } from './body-decode.js'
-import { bodyBytes } from './body-bytes.js'
+import { bodyBytes, boundaryOf, frameMultipart, type FramedPart } from './body-bytes.js'
 
 /** What reading a body needs from the import: body files, and somewhere to put warnings. */
 export type BodyContext = {
@@ -70,20 +70,12 @@ function bytesFromParams(params: NonNullable<HarBodyIn['params']>, contentType: 
     const form = new URLSearchParams(params.map((p): [string, string] => [p.name, p.value ?? '']))
     return { bytes: Buffer.from(form.toString()), missingFiles }
   }
-  const boundary = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType)
-  const b = boundary?.[1] ?? boundary?.[2] ?? ''
-  const chunks: Buffer[] = []
-  params.forEach((p, i) => {
-    const quote = (s: string) => `"${s.replace(/["\r\n]/g, (c) => (c === '"' ? '%22' : ''))}"`
-    let head = `--${b}\r\nContent-Disposition: form-data; name=${quote(p.name)}`
-    if (p.fileName !== undefined) head += `; filename=${quote(p.fileName)}`
-    head += '\r\n'
-    if (p.contentType) head += `Content-Type: ${p.contentType}\r\n`
+  const parts = params.map((p, i): FramedPart => {
     if (p.fileName !== undefined && p.value === undefined) missingFiles.add(i)
-    chunks.push(Buffer.from(head + '\r\n'), Buffer.from(p.value ?? ''), Buffer.from('\r\n'))
+    return { name: p.name, filename: p.fileName, contentType: p.contentType, bytes: Buffer.from(p.value ?? '') }
   })
-  chunks.push(Buffer.from(`--${b}--\r\n`))
-  return { bytes: Buffer.concat(chunks), missingFiles }
+  // No boundary in the type: framed with an empty one, which classifying the bytes then does not take for multipart.
+  return { bytes: frameMultipart(boundaryOf(contentType) ?? '', parts, { escapeBackslash: false }), missingFiles }
 }
 
 /** What a HAR body became: the stored body, and `JSON.stringify(body.json)` where classifying it made that text. */

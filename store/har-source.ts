@@ -10,6 +10,7 @@ import { pipeline, type Readable } from 'node:stream'
 import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib'
 import yauzl from 'yauzl'
 import { HarFormatError } from '../model/har.js'
+import { readFully } from './read-write-fully.js'
 
 export type HarSource = {
   /** The file as the user named it, for messages (`(stdin)` for `-`). */
@@ -39,8 +40,7 @@ async function isZip(file: string): Promise<boolean> {
   const handle = await open(file, 'r')
   try {
     const head = Buffer.alloc(4)
-    const { bytesRead } = await handle.read(head, 0, 4, 0)
-    return bytesRead === 4 && head.readUInt32LE(0) === 0x04034b50
+    return (await readFully(handle, head, 0)) === 4 && head.readUInt32LE(0) === 0x04034b50
   } finally {
     await handle.close()
   }
@@ -131,12 +131,8 @@ async function zipSource(file: string): Promise<HarSource> {
     // Forward, the window moves on; a look back (a body file named again) reads just what it needs.
     const ahead = offset >= w.start
     const bytes = Buffer.allocUnsafe(ahead ? Math.max(length, READ_AHEAD) : length)
-    let got = 0
-    while (got < length) {
-      const { bytesRead } = await handle.read(bytes, got, bytes.length - got, offset + got)
-      if (bytesRead === 0) throw new Error('the zip ends inside it')
-      got += bytesRead
-    }
+    const got = await readFully(handle, bytes, offset, length)
+    if (got < length) throw new Error('the zip ends inside it')
     if (ahead) window = { start: offset, bytes: bytes.subarray(0, got) }
     return bytes.subarray(0, length)
   }

@@ -9,12 +9,12 @@
  * throws the error for the lines it could not write, and so does every later append, so that nobody takes a line
  * for written that is not.
  */
-import { closeSync, fsyncSync, ftruncateSync, renameSync, rmSync, writeSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { closeSync, fsyncSync, ftruncateSync, writeSync } from 'node:fs'
 import { ByteWindow } from './byte-window.js'
 import { ReltapeError } from '../model/errors.js'
 import { parseExchange, type Exchange, type Identity } from '../model/session.js'
-import { createPrivateFile, syncDir, tempNameFor } from './private-file.js'
+import { createPrivateFile, replaceFile } from './private-file.js'
+import { writeFully } from './read-write-fully.js'
 
 export type JournalEntry = { t: 'exchange'; exchange: Exchange } | { t: 'identity'; identity: Identity }
 
@@ -143,54 +143,38 @@ export class JournalWriter {
 export async function rewriteJournal(file: string, transform: (line: string) => string | null): Promise<number> {
   const w = await ByteWindow.open(file)
   if (!w) return 0
-  const tmp = tempNameFor(file)
-  let fd: number
   try {
-    fd = createPrivateFile(tmp)
-  } catch (e) {
-    await w.close()
-    throw e
-  }
-  let changed = 0
-  let renamed = false
-  try {
-    const held: Buffer[] = []
-    let heldBytes = 0
-    const writeHeld = () => {
-      const bytes = Buffer.concat(held)
-      held.length = 0
-      heldBytes = 0
+    return await replaceFile(file, async (handle) => {
+      let changed = 0
       let at = 0
-      while (at < bytes.length) at += writeSync(fd, bytes, at)
-    }
-    const put = (bytes: Buffer) => {
-      held.push(bytes)
-      heldBytes += bytes.length
-      if (heldBytes >= 1 << 20) writeHeld()
-    }
-    for await (const nl of w.lines()) {
-      const pos = w.lineStart
-      const next = nl > pos ? transform(w.buf.toString('utf8', pos, nl)) : null
-      if (next === null) put(Buffer.from(w.buf.subarray(pos, nl + 1)))
-      else {
-        changed++
-        put(Buffer.from(`${next}\n`))
+      const held: Buffer[] = []
+      let heldBytes = 0
+      const writeHeld = async () => {
+        at += await writeFully(handle, held, at)
+        held.length = 0
+        heldBytes = 0
       }
-    }
-    // Bytes after the last newline (a line cut short by a crash) stay as they were.
-    if (w.end > w.lineStart) put(Buffer.from(w.buf.subarray(w.lineStart, w.end)))
-    writeHeld()
-    fsyncSync(fd)
-    closeSync(fd)
-    fd = -1
-    renameSync(tmp, file)
-    renamed = true
-    syncDir(dirname(file))
-    return changed
+      const put = (bytes: Buffer) => {
+        held.push(bytes)
+        heldBytes += bytes.length
+      }
+      for await (const nl of w.lines()) {
+        const pos = w.lineStart
+        const next = nl > pos ? transform(w.buf.toString('utf8', pos, nl)) : null
+        if (next === null) put(Buffer.from(w.buf.subarray(pos, nl + 1)))
+        else {
+          changed++
+          put(Buffer.from(`${next}\n`))
+        }
+        if (heldBytes >= 1 << 20) await writeHeld()
+      }
+      // Bytes after the last newline (a line cut short by a crash) stay as they were.
+      if (w.end > w.lineStart) put(Buffer.from(w.buf.subarray(w.lineStart, w.end)))
+      await writeHeld()
+      return changed
+    }, { durable: true })
   } finally {
-    if (fd >= 0) closeSync(fd)
     await w.close()
-    if (!renamed) rmSync(tmp, { force: true })
   }
 }
 

@@ -1,9 +1,11 @@
 /**
  * Files that hold live tokens or keys are created readable by their owner only, exclusively, and never through a
  * symbolic link: a link planted where reltape is about to create a file would otherwise make it write (tokens) to
- * the link's target.
+ * the link's target. A file replaced whole (a session rewritten, a journal, an index) is written the same way under
+ * a temporary name, then renamed over the old one (replaceFile).
  */
 import { chmodSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync } from 'node:fs'
+import { chmod, copyFile, open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
 import { ReltapeError } from '../model/errors.js'
@@ -27,9 +29,22 @@ export function createPrivateFile(path: string, extraFlags = constants.O_APPEND)
   try {
     return openSync(path, CREATE_EXCLUSIVE | extraFlags, PRIVATE_FILE_MODE)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && isLink(path)) throw new PlantedLinkError(path)
-    throw e
+    throw linkRefusal(path, e)
   }
+}
+
+/** The same as createPrivateFile, for writing at positions through a handle. */
+async function openPrivateFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, CREATE_EXCLUSIVE, PRIVATE_FILE_MODE)
+  } catch (e) {
+    throw linkRefusal(path, e)
+  }
+}
+
+/** A failed exclusive creation: PlantedLinkError when a link stands there, else the error as it is. */
+function linkRefusal(path: string, e: unknown): unknown {
+  return (e as NodeJS.ErrnoException).code === 'EEXIST' && isLink(path) ? new PlantedLinkError(path) : e
 }
 
 /** True when `path` is a symbolic link (dangling or not). */
@@ -70,4 +85,44 @@ export function tempNameFor(file: string): string {
 export function ensureDir(path: string, privateDir = false): void {
   mkdirSync(path, { recursive: true, mode: privateDir ? PRIVATE_DIR_MODE : 0o755 })
   if (privateDir) chmodSync(path, PRIVATE_DIR_MODE)
+}
+
+export type ReplaceOptions = {
+  /**
+   * Sync the new file before the rename and the directory after it, so that the replacement survives a power
+   * loss: for a file whose loss loses data (a session, a journal), not for a cache that is rebuilt (an index).
+   */
+  durable: boolean
+  /** Start from a copy of the file being replaced (to change its end without writing again the bytes that stay). */
+  copy?: boolean
+}
+
+/**
+ * Replaces `file` whole: `write` fills a private temporary file beside it (see tempNameFor; created exclusively,
+ * owner-only, never through a link), which is then renamed over `file`, so that a reader sees the old file or the
+ * new, never half of one. On failure the temporary file is removed, `file` stays as it was and the error is thrown.
+ */
+export async function replaceFile<T>(file: string, write: (handle: FileHandle) => Promise<T>, options: ReplaceOptions): Promise<T> {
+  const tmp = tempNameFor(file)
+  let handle: FileHandle | undefined
+  try {
+    if (options.copy) {
+      // COPYFILE_EXCL creates the copy exclusively (never through a link); it is made private before it is written.
+      await copyFile(file, tmp, constants.COPYFILE_EXCL)
+      await chmod(tmp, PRIVATE_FILE_MODE)
+      handle = await open(tmp, 'r+')
+    } else handle = await openPrivateFile(tmp)
+    const result = await write(handle)
+    if (options.durable) await handle.sync()
+    await handle.close()
+    handle = undefined
+    await rename(tmp, file)
+    // The rename is made durable too: a caller may remove something on the strength of it (a folded journal).
+    if (options.durable) syncDir(dirname(file))
+    return result
+  } catch (e) {
+    await handle?.close().catch(() => undefined)
+    await rm(tmp, { force: true }).catch(() => undefined)
+    throw e
+  }
 }

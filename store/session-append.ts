@@ -11,13 +11,14 @@
  * appears) is written whole once, into a private temporary file renamed over it, in the layout that appends.
  */
 import { constants } from 'node:fs'
-import { open, rename, rm, type FileHandle } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import type { SessionHead } from '../model/session.js'
 import { exchangeTextOfLine } from './journal.js'
 import type { SessionPaths } from './paths.js'
 import { removeLeftovers } from './lock.js'
-import { PlantedLinkError, PRIVATE_FILE_MODE, syncDir, tempNameFor } from './private-file.js'
+import { PlantedLinkError, replaceFile } from './private-file.js'
+import { readFully, writeFully } from './read-write-fully.js'
 import { FROM_FILE, stampOf, stampOfStats, type FileStamp, type SessionRow } from './session-index.js'
 import type { FileLayout } from './session-scan.js'
 
@@ -91,8 +92,7 @@ async function* textBatches(spans: readonly JournalSpan[]): AsyncGenerator<Array
       let handle = handles.get(journal)
       if (!handle) handles.set(journal, (handle = await open(journal, 'r')))
       const line = Buffer.allocUnsafe(row.length)
-      const { bytesRead } = await handle.read(line, 0, row.length, row.offset)
-      if (bytesRead !== row.length) throw new Error(`${journal}: exchange ${row.summary.seq} ends before its indexed end (byte ${row.offset + row.length})`)
+      if ((await readFully(handle, line, row.offset)) !== row.length) throw new Error(`${journal}: exchange ${row.summary.seq} ends before its indexed end (byte ${row.offset + row.length})`)
       const text = exchangeTextOfLine(line)
       batch.push({ row, text })
       bytes += text.length
@@ -108,16 +108,6 @@ async function* textBatches(spans: readonly JournalSpan[]): AsyncGenerator<Array
   }
 }
 
-async function writeAll(handle: FileHandle, chunks: Buffer[], at: number): Promise<number> {
-  const total = chunks.reduce((n, c) => n + c.length, 0)
-  let written = 0
-  while (written < total) {
-    const { bytesWritten } = await handle.writev(written === 0 ? chunks : [Buffer.concat(chunks).subarray(written)], at + written)
-    written += bytesWritten
-  }
-  return total
-}
-
 /** Writes the exchanges at `at` (after `count` exchanges), collecting their new rows; returns the end offset. */
 async function writeExchanges(handle: FileHandle, spans: readonly JournalSpan[], at: number, count: number, rows: SessionRow[]): Promise<{ end: number; count: number }> {
   for await (const batch of textBatches(spans)) {
@@ -131,7 +121,7 @@ async function writeExchanges(handle: FileHandle, spans: readonly JournalSpan[],
       pos += text.length
       count++
     }
-    at += await writeAll(handle, chunks, at)
+    at += await writeFully(handle, chunks, at)
   }
   return { end: at, count }
 }
@@ -176,7 +166,7 @@ async function appendInPlace(file: string, disk: NonNullable<FileOnDisk>, head: 
     const rows: SessionRow[] = []
     const written = await writeExchanges(handle, spans, layout.appendAt, layout.count, rows)
     const closing = closingText(head, keysAfter)
-    await writeAll(handle, [closing], written.end)
+    await writeFully(handle, closing, written.end)
     const size = written.end + closing.length
     await handle.truncate(size)
     await handle.sync()
@@ -192,11 +182,9 @@ async function appendInPlace(file: string, disk: NonNullable<FileOnDisk>, head: 
 }
 
 async function rewrite(file: string, disk: FileOnDisk, head: SessionHead, spans: readonly JournalSpan[]): Promise<AppendResult> {
-  const tmp = tempNameFor(file)
-  const handle = await open(tmp, 'wx', PRIVATE_FILE_MODE)
-  try {
+  const { layout, rows } = await replaceFile(file, async (handle) => {
     const opening = openingText(head)
-    let at = await writeAll(handle, [opening], 0)
+    let at = await writeFully(handle, opening, 0)
     const arrayStart = at
     let count = 0
     if (disk && disk.layout.count > 0) {
@@ -207,7 +195,7 @@ async function rewrite(file: string, disk: FileOnDisk, head: SessionHead, spans:
         for (let pos = disk.layout.arrayStart; pos < disk.layout.appendAt; ) {
           const { bytesRead } = await from.read(chunk, 0, Math.min(chunk.length, disk.layout.appendAt - pos), pos)
           if (bytesRead === 0) throw new Error(`${file}: ends at byte ${pos}, before its last exchange`)
-          at += await writeAll(handle, [chunk.subarray(0, bytesRead)], at)
+          at += await writeFully(handle, chunk.subarray(0, bytesRead), at)
           pos += bytesRead
         }
       } finally {
@@ -218,24 +206,9 @@ async function rewrite(file: string, disk: FileOnDisk, head: SessionHead, spans:
     const rows: SessionRow[] = []
     const written = await writeExchanges(handle, spans, at, count, rows)
     const closing = closingText(head, KEYS_AFTER)
-    await writeAll(handle, [closing], written.end)
-    await handle.sync()
+    await writeFully(handle, closing, written.end)
     const size = written.end + closing.length
-    await handle.close()
-    await rename(tmp, file)
-    // The rename is durable too before anything (the journal) is removed on the strength of it.
-    syncDir(dirname(file))
-    const stamp = (await stampOf(file))!
-    return {
-      layout: { size, arrayStart, appendAt: written.end, count: written.count, keysAfter: [...KEYS_AFTER], complete: true },
-      rows,
-      stamp,
-      rewritten: true,
-    }
-  } catch (e) {
-    await handle.close().catch(() => undefined)
-    await rm(tmp, { force: true })
-    throw e
-  }
+    return { layout: { size, arrayStart, appendAt: written.end, count: written.count, keysAfter: [...KEYS_AFTER], complete: true }, rows }
+  }, { durable: true })
+  return { layout, rows, stamp: (await stampOf(file))!, rewritten: true }
 }
-

@@ -5,12 +5,12 @@
  * rebuilt when missing or stale, and deleting it loses nothing. Listing a session reads the trailer alone;
  * opening one reads the rows, never the bodies.
  */
-import { constants } from 'node:fs'
-import { chmod, copyFile, open, rename, rm, stat } from 'node:fs/promises'
+import { open, stat, type FileHandle } from 'node:fs/promises'
 import { SessionFormatError, type Exchange, type SessionHead } from '../model/session.js'
 import { isErrorSummary, summarize, type ExchangeSummary } from '../model/summary.js'
 import { ByteWindow } from './byte-window.js'
-import { PRIVATE_FILE_MODE, tempNameFor } from './private-file.js'
+import { replaceFile } from './private-file.js'
+import { readFully, writeFully } from './read-write-fully.js'
 import { defaultKeyDigest } from './request-key.js'
 import type { FileLayout } from './session-scan.js'
 
@@ -188,7 +188,7 @@ export async function readIndexTrailer(file: string): Promise<{ trailer: IndexTr
     if (size < 2) return null
     for (let span = Math.min(size, 64 * 1024); ; span = Math.min(size, span * 4)) {
       const buf = Buffer.allocUnsafe(span)
-      await handle.read(buf, 0, span, size - span)
+      if ((await readFully(handle, buf, size - span)) < span) return null
       if (buf[span - 1] !== 0x0a) return null
       const start = buf.lastIndexOf(0x0a, span - 2) + 1
       if (start === 0 && span < size) continue
@@ -224,30 +224,22 @@ export async function readIndexRows(file: string, trailerAt: number, intern: Int
  * opening slower, so failures are returned, not thrown.
  */
 export async function writeIndex(file: string, rows: readonly SessionRow[], trailer: Omit<IndexTrailer, 'journalRowsAt'>): Promise<Error | null> {
-  const tmp = tempNameFor(file)
-  let handle
   try {
-    handle = await open(tmp, 'wx', PRIVATE_FILE_MODE)
-    let at = 0
-    const put = async (part: readonly SessionRow[]) => {
-      for (let i = 0; i < part.length; i += 2000) {
-        const { bytesWritten } = await handle!.write(part.slice(i, i + 2000).map(encodeRow).join('\n') + '\n')
-        at += bytesWritten
-      }
-    }
-    await put(rows.filter((r) => r.src === FROM_FILE))
-    const journalRowsAt = at
-    await put(rows.filter((r) => r.src === FROM_JOURNAL))
-    await handle.write(JSON.stringify({ ...trailer, journalRowsAt }) + '\n')
-    await handle.close()
-    handle = null
-    await rename(tmp, file)
+    await replaceFile(file, async (handle) => {
+      const journalRowsAt = await writeRows(handle, rows.filter((r) => r.src === FROM_FILE), 0)
+      const at = await writeRows(handle, rows.filter((r) => r.src === FROM_JOURNAL), journalRowsAt)
+      await writeFully(handle, Buffer.from(JSON.stringify({ ...trailer, journalRowsAt }) + '\n'), at)
+    }, { durable: false })
     return null
   } catch (e) {
-    await handle?.close().catch(() => undefined)
-    await rm(tmp, { force: true }).catch(() => undefined)
     return e as Error
   }
+}
+
+/** Writes rows as index lines at `at`, a few thousand per write; returns the offset after them. */
+async function writeRows(handle: FileHandle, rows: readonly SessionRow[], at: number): Promise<number> {
+  for (let i = 0; i < rows.length; i += 2000) at += await writeFully(handle, Buffer.from(rows.slice(i, i + 2000).map(encodeRow).join('\n') + '\n'), at)
+  return at
 }
 
 /**
@@ -260,18 +252,11 @@ export async function appendFileRows(file: string, fileBefore: FileStamp, rows: 
   if (!found || !found.trailer.file || !sameStamp(found.trailer.file.stamp, fileBefore)) return false
   const old = found.trailer
   const newErrors = rows.reduce((n, r) => n + (isErrorSummary(r.summary) ? 1 : 0), 0)
-  const tmp = tempNameFor(file)
   try {
-    await copyFile(file, tmp, constants.COPYFILE_EXCL)
-    await chmod(tmp, PRIVATE_FILE_MODE)
-    const handle = await open(tmp, 'r+')
-    try {
+    // A copy of the index, cut where the journal's rows start: the file's rows stay as they are, bytes copied.
+    await replaceFile(file, async (handle) => {
       await handle.truncate(old.journalRowsAt)
-      let at = old.journalRowsAt
-      for (let i = 0; i < rows.length; i += 2000) {
-        const { bytesWritten } = await handle.write(rows.slice(i, i + 2000).map(encodeRow).join('\n') + '\n', at)
-        at += bytesWritten
-      }
+      const at = await writeRows(handle, rows, old.journalRowsAt)
       const fileRows = old.fileRows + rows.length
       const fileErrors = old.fileErrors + newErrors
       const trailer: IndexTrailer = {
@@ -288,14 +273,10 @@ export async function appendFileRows(file: string, fileBefore: FileStamp, rows: 
         maxSeq: rows.reduce((m, r) => Math.max(m, r.summary.seq), old.maxSeq),
         errors: fileErrors,
       }
-      await handle.write(JSON.stringify(trailer) + '\n', at)
-    } finally {
-      await handle.close()
-    }
-    await rename(tmp, file)
+      await writeFully(handle, Buffer.from(JSON.stringify(trailer) + '\n'), at)
+    }, { durable: false, copy: true })
     return true
   } catch {
-    await rm(tmp, { force: true }).catch(() => undefined)
     return false
   }
 }
@@ -306,7 +287,7 @@ export async function tailOf(file: string, layout: FileLayout): Promise<string> 
   const handle = await open(file, 'r')
   try {
     const buf = Buffer.alloc(layout.appendAt - from)
-    await handle.read(buf, 0, buf.length, from)
+    await readFully(handle, buf, from)
     return buf.toString('base64')
   } finally {
     await handle.close()

@@ -10,27 +10,20 @@
  * owner-only and exclusively; bytes are gathered in a buffer and written by the thread pool while the next
  * buffer fills, and `close` syncs them once before the index is written.
  */
-import { close as closeFd, fstat, fsync, write } from 'node:fs'
+import { close as closeFd, fstat, fsync } from 'node:fs'
 import { newSession, type Exchange, type Identity, type Recording, type SessionHead } from '../model/session.js'
 import { isErrorSummary } from '../model/summary.js'
 import { exchangeTextParts, type KnownBodyText } from './exchange-text.js'
 import { IdentityBook } from './identity-book.js'
 import type { SessionPaths } from './paths.js'
 import { createPrivateFile } from './private-file.js'
+import { writeFully } from './read-write-fully.js'
 import { BETWEEN, closingText, FIRST, KEYS_AFTER, openingText } from './session-append.js'
 import { FROM_FILE, INDEX_FORMAT, INDEX_REVISION, rowOf, stampOfStats, tailOf, writeIndex, type FileStamp, type SessionRow } from './session-index.js'
 import type { FileLayout } from './session-scan.js'
 
 /** Bytes gathered before a write; two such buffers take turns (one filled while the other is written). */
 const BUFFER_BYTES = 4 << 20
-
-function writeAt(fd: number, bytes: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) => write(fd, bytes, 0, bytes.length, position, (e, n) => (e ? reject(e) : resolve(n))))
-}
-
-async function writeAllAt(fd: number, bytes: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length; ) done += await writeAt(fd, bytes.subarray(done), position + done)
-}
 
 /** A failure of the file system, naming the file (a write to a descriptor names none). */
 function onFile(file: string, e: unknown): Error {
@@ -147,7 +140,13 @@ export class WholeSessionWriter {
   #started(bytes: Buffer, position: number): Promise<void> {
     const fd = this.#fd!
     const previous = this.#writing
-    this.#writing = previous.then(() => writeAllAt(fd, bytes, position).catch((e: unknown) => Promise.reject(onFile(this.paths.file, e))))
+    this.#writing = previous.then(async () => {
+      try {
+        await writeFully(fd, bytes, position)
+      } catch (e) {
+        throw onFile(this.paths.file, e)
+      }
+    })
     this.#writing.catch(() => {}) // seen when #writing is awaited, not an unhandled rejection meanwhile
     return previous
   }
