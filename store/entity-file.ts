@@ -30,8 +30,13 @@ export type EntitiesHeader = {
   errors: Record<string, number[]>
   /** Every entity's key, in order of first appearance, … */
   keys: string[]
-  /** … and where its line starts, counted from the end of this header line. */
+  /** … and where its line starts, counted from the end of this header line, … */
   offsets: number[]
+  /**
+   * … and how many matches `reltape find` makes of it (`matchCount`), so that a search can count what it does not
+   * list without reading lines. Absent from indexes written before it was: then the lines are read.
+   */
+  matches?: number[]
 }
 
 /** An entity's line: the entity without an object per appearance. */
@@ -75,6 +80,31 @@ export function entityLine(entity: Entity): string {
   const { key, type, id, label, firstSeq, lastSeq, versions } = entity
   const line: EntityLine = { key, type, id, label, firstSeq, lastSeq, versions, strings: table.strings, carried, referenced }
   return JSON.stringify(line)
+}
+
+/**
+ * How many matches `reltape find` makes of an entity in its session: its carries and references, one per call and
+ * place (`where` and entity), as find.ts's `inSession` keeps them: a Rels object listed twice in an answer refers
+ * from one place twice. Both lists are in seq order, as the index adds them.
+ */
+export function matchCount(entity: Entity): number {
+  const { carried, referenced } = entity
+  // The places of one call, compared one by one as `inSession` does: a call holds a few.
+  const places: { where: string; entity: string | undefined }[] = []
+  const add = (where: string, from: string | undefined): void => {
+    if (!places.some((p) => p.where === where && p.entity === from)) places.push({ where, entity: from })
+  }
+  let count = 0
+  let i = 0
+  let j = 0
+  while (i < carried.length || j < referenced.length) {
+    const seq = Math.min(carried[i]?.seq ?? Infinity, referenced[j]?.seq ?? Infinity)
+    places.length = 0
+    for (; i < carried.length && carried[i]!.seq === seq; i++) add(carried[i]!.where, entity.key)
+    for (; j < referenced.length && referenced[j]!.seq === seq; j++) add(referenced[j]!.where, referenced[j]!.from)
+    count += places.length
+  }
+  return count
 }
 
 function parseLine(text: string, file: string): EntityLine {

@@ -8,7 +8,7 @@
 import { open, rename, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { EntityIndex, hashText, type Entity, type EntityConfig } from '../model/entities.js'
-import { ENTITIES_FORMAT, entityLine, entityOfLine, openEntitiesFile, packErrors, unpackErrors, type EntitiesHeader } from './entity-file.js'
+import { ENTITIES_FORMAT, entityLine, entityOfLine, matchCount, openEntitiesFile, packErrors, unpackErrors, type EntitiesHeader } from './entity-file.js'
 import type { SessionPaths } from './paths.js'
 import { PRIVATE_FILE_MODE, tempNameFor } from './private-file.js'
 import type { FileStamp } from './session-index.js'
@@ -42,22 +42,24 @@ async function readEntitiesFile(file: string): Promise<{ header: EntitiesHeader;
 }
 
 /** Writes the index (best effort: a read-only directory only costs the next reader a rebuild). */
-async function writeEntitiesFile(file: string, about: Omit<EntitiesHeader, 'format' | 'entities' | 'errors' | 'keys' | 'offsets'>, index: EntityIndex): Promise<void> {
+async function writeEntitiesFile(file: string, about: Omit<EntitiesHeader, 'format' | 'entities' | 'errors' | 'keys' | 'offsets' | 'matches'>, index: EntityIndex): Promise<void> {
   const tmp = tempNameFor(file)
   let handle
   try {
     const lines: string[] = []
     const keys: string[] = []
     const offsets: number[] = []
+    const matches: number[] = []
     let at = 0
     for (const e of index.entities()) {
       const line = entityLine(e) + '\n'
       keys.push(e.key)
       offsets.push(at)
+      matches.push(matchCount(e))
       lines.push(line)
       at += Buffer.byteLength(line)
     }
-    const header: EntitiesHeader = { format: ENTITIES_FORMAT, ...about, entities: keys.length, errors: packErrors(index.errors()), keys, offsets }
+    const header: EntitiesHeader = { format: ENTITIES_FORMAT, ...about, entities: keys.length, errors: packErrors(index.errors()), keys, offsets, matches }
     // Exclusive and private: entity labels are recorded data; `wx` never writes through a planted link.
     handle = await open(tmp, 'wx', PRIVATE_FILE_MODE)
     let chunk = JSON.stringify(header) + '\n'

@@ -13,7 +13,7 @@ import { ReltapeError } from '../model/errors.js'
 import { newSession, parseExchange, parseSessionHead, SessionFormatError, type Exchange, type Identity, type SessionHead } from '../model/session.js'
 import { isErrorSummary, type SessionSummary } from '../model/summary.js'
 import { ByteWindow } from './byte-window.js'
-import { exchangeTextOfLine, scanJournal, type JournalEntry } from './journal.js'
+import { exchangeTextOfLine, scanJournal, type JournalEntry, type JournalScan } from './journal.js'
 import type { SessionPaths } from './paths.js'
 import {
   FROM_FILE,
@@ -165,6 +165,9 @@ export type ReaderOptions = {
 /** What a refresh found: rows not seen before (in seq order), or a reload when the file was replaced. */
 export type ReaderChange = { added: SessionRow[]; reloaded: boolean }
 
+/** Where a follower of a reader stands: `rowsSince` gives what was added after it. */
+export type RowsMark = { readonly reading: number; readonly arrived: number }
+
 /** The file part of a reader's state: the rows read from the file and what the file was. */
 type FilePart = { indexed: IndexedFile | null; rows: SessionRow[]; head: SessionHead | null }
 type JournalPart = { indexed: IndexedJournal | null; rows: SessionRow[]; identities: Identity[] }
@@ -177,8 +180,14 @@ const GAP_BYTES = 64 * 1024
 const RUN_BYTES = 4 << 20
 const BATCH_EXCHANGES = 256
 
+/** Numbers each whole reading of any reader, so a mark taken of one reading never matches another. */
+let readings = 0
+
 export class SessionReader {
-  /** Rows in seq order. */
+  /**
+   * Rows in seq order. Following a journal appends to this array; a whole reading, or a row older than the last
+   * (an answer streamed to its end after later ones), makes a new one.
+   */
   rows: SessionRow[] = []
   head: SessionHead
   errors = 0
@@ -192,6 +201,10 @@ export class SessionReader {
   #unsaved = 0
   /** Rows read from the file since the index was last written: worth writing the index for, however few. */
   #unsavedFile = 0
+  /** This reading's number, and the rows added to it since, in the order they came (for `rowsSince`). */
+  #reading = 0
+  #arrived: SessionRow[] = []
+  #refreshing: Promise<unknown> = Promise.resolve()
 
   readonly #options: ReaderOptions
 
@@ -345,6 +358,19 @@ export class SessionReader {
     return new ExchangeLocator(this.paths, this.rows)
   }
 
+  /** Where this reader stands now, for `rowsSince`. */
+  mark(): RowsMark {
+    return { reading: this.#reading, arrived: this.#arrived.length }
+  }
+
+  /**
+   * The rows added since `mark`, in the order they came, so that a follower pays for what is new; null when the
+   * session was read whole since (or the mark is another reader's): then only comparing every row tells.
+   */
+  rowsSince(mark: RowsMark): SessionRow[] | null {
+    return mark.reading === this.#reading ? this.#arrived.slice(mark.arrived) : null
+  }
+
   async #changedOnDisk(): Promise<boolean> {
     return !sameStamp(await stampOf(this.paths.file), this.#fileStamp) || !sameStamp(await stampOf(this.paths.journal), this.#journalStamp)
   }
@@ -353,14 +379,27 @@ export class SessionReader {
    * Brings the reader up to date with the disk: a grown journal is read from where it was left, an appended file
    * from its old end; a replaced file is read again (`reloaded`).
    */
-  async refresh(): Promise<ReaderChange> {
+  refresh(): Promise<ReaderChange> {
+    // One at a time: two refreshes reading the journal from the same offset would add its rows twice.
+    const next = this.#refreshing.catch(() => undefined).then(() => this.#refreshNow())
+    this.#refreshing = next
+    return next
+  }
+
+  async #refreshNow(): Promise<ReaderChange> {
     const fileStamp = await stampOf(this.paths.file)
     const journalStamp = await stampOf(this.paths.journal)
     if (sameStamp(fileStamp, this.#fileStamp) && sameStamp(journalStamp, this.#journalStamp)) return { added: [], reloaded: false }
     if (!fileStamp && !journalStamp) throw new SessionNotFoundError(this.paths.name, this.paths.file.replace(/\/[^/]*$/, ''), [])
+    // A recording under way: the file as it was, the journal longer. Its new lines are read and their rows added.
+    if (journalStamp && sameStamp(fileStamp, this.#fileStamp) && (await this.#journalGrew(journalStamp))) {
+      const added = await this.#followJournal(journalStamp)
+      if (added) return { added, reloaded: false }
+    }
     const before = new Set(this.#bySeq.keys())
-    const fileWasAppended = this.#file.indexed ? await this.#appendedTo(this.#file.indexed, fileStamp) : false
-    const reloaded = !sameStamp(fileStamp, this.#fileStamp) && !fileWasAppended
+    const fileChanged = !sameStamp(fileStamp, this.#fileStamp)
+    const fileWasAppended = fileChanged && this.#file.indexed ? await this.#appendedTo(this.#file.indexed, fileStamp) : false
+    const reloaded = fileChanged && !fileWasAppended
     await this.#load()
     if (reloaded) return { added: [], reloaded: true }
     const added = this.rows.filter((r) => !before.has(r.summary.seq))
@@ -473,9 +512,15 @@ export class SessionReader {
       lines = indexed.lines
       head = indexed.head
     }
-    const journal = this.paths.journal
+    const scan = await this.#readJournal(from, lines, rows, identities)
+    if (!scan) return { indexed: null, rows: [], identities: [] }
+    return { indexed: { ino: stamp.ino, end: scan.end, lines: lines + scan.lines, head: from === 0 ? scan.head.toString('base64') : head }, rows, identities }
+  }
+
+  /** Reads the journal from byte `from` (its line `lines + 1`) to its last whole line, into `rows` and `identities`. */
+  async #readJournal(from: number, lines: number, rows: SessionRow[], identities: Identity[]): Promise<JournalScan | null> {
     const scan = await scanJournal(
-      journal,
+      this.paths.journal,
       ({ offset, length, entry }: { offset: number; length: number; entry: JournalEntry }) => {
         if (entry.t === 'exchange') {
           rows.push(rowOf(entry.exchange, FROM_JOURNAL, offset, length, this.#intern))
@@ -485,9 +530,43 @@ export class SessionReader {
       from,
       lines + 1,
     )
-    if (!scan) return { indexed: null, rows: [], identities: [] }
-    this.journalPartial = scan.partial
-    return { indexed: { ino: stamp.ino, end: scan.end, lines: lines + scan.lines, head: from === 0 ? scan.head.toString('base64') : head }, rows, identities }
+    if (scan) this.journalPartial = scan.partial
+    return scan
+  }
+
+  /** True when the journal is the one read before, only longer (or the first one since the reader looked). */
+  async #journalGrew(stamp: FileStamp): Promise<boolean> {
+    const indexed = this.#journal.indexed
+    if (!indexed) return true
+    return indexed.ino === stamp.ino && stamp.size >= indexed.end && (await this.#journalStartsWith(indexed.head))
+  }
+
+  /**
+   * Reads the journal on from where it was read to, and adds what is new: the rows held are not walked again, so a
+   * viewer following a recording pays for its new exchanges, not for the session. Null when the journal went meanwhile.
+   */
+  async #followJournal(stamp: FileStamp): Promise<SessionRow[] | null> {
+    const { indexed, rows, identities } = this.#journal
+    const from = indexed?.end ?? 0
+    const lines = indexed?.lines ?? 0
+    const newRows: SessionRow[] = []
+    const newIdentities: Identity[] = []
+    // Read into new arrays: a line that is not valid leaves the reader as it was.
+    const scan = await this.#readJournal(from, lines, newRows, newIdentities)
+    if (!scan) return null
+    for (const r of newRows) rows.push(r)
+    this.#journal = {
+      indexed: { ino: stamp.ino, end: scan.end, lines: lines + scan.lines, head: from === 0 ? scan.head.toString('base64') : indexed!.head },
+      rows,
+      // A new array: the one held may be the head's own.
+      identities: newIdentities.length > 0 ? [...identities, ...newIdentities] : identities,
+    }
+    this.#journalStamp = stamp
+    // Without a file, the head's time comes from the journal's: it is made again as the whole reading does.
+    if (newIdentities.length > 0 || !this.#file.head) this.#mergeHead()
+    const added = this.#addRows(newRows)
+    if (this.#unsaved >= SAVE_AFTER_JOURNAL_ROWS && this.#options.saveIndex !== false) await this.saveIndex()
+    return added
   }
 
   async #journalStartsWith(head: string): Promise<boolean> {
@@ -499,8 +578,8 @@ export class SessionReader {
     }
   }
 
-  /** Rows of the file, then the journal's that the file does not hold (a stop cut short leaves both), by seq. */
-  #merge(): void {
+  /** The file's head with the journal's identities it does not hold; a session without a file gets a new head. */
+  #mergeHead(): void {
     const head = this.#file.head ?? newSession(this.paths.name, { tool: 'unknown', mode: 'forward', upstream: null }, new Date(this.#journalStamp?.mtimeMs ?? Date.now()).toISOString())
     const aliases = new Set(head.identities.map((i) => i.alias))
     const identities = [...head.identities]
@@ -511,6 +590,11 @@ export class SessionReader {
       }
     }
     this.head = { ...head, identities }
+  }
+
+  /** Rows of the file, then the journal's that the file does not hold (a stop cut short leaves both), by seq. */
+  #merge(): void {
+    this.#mergeHead()
     const bySeq = new Map<number, SessionRow>()
     const rows: SessionRow[] = []
     for (const r of this.#file.rows) {
@@ -530,6 +614,28 @@ export class SessionReader {
     let errors = 0
     for (const r of rows) if (isErrorSummary(r.summary)) errors++
     this.errors = errors
+    this.#reading = ++readings
+    this.#arrived = []
+  }
+
+  /**
+   * Adds the rows of seqs not held yet (a journal row whose seq the file holds is that exchange: a stop cut short)
+   * and returns them in seq order. They go after the last row, unless one is older than it (recorded when its
+   * streamed answer ended, after later ones): then the rows are merged into a new array.
+   */
+  #addRows(rows: readonly SessionRow[]): SessionRow[] {
+    const added: SessionRow[] = []
+    for (const r of rows) {
+      if (this.#bySeq.has(r.summary.seq)) continue
+      this.#bySeq.set(r.summary.seq, r)
+      added.push(r)
+      if (isErrorSummary(r.summary)) this.errors++
+    }
+    added.sort((a, b) => a.summary.seq - b.summary.seq)
+    if (added.length > 0 && added[0]!.summary.seq < this.maxSeq) this.rows = mergeBySeq(this.rows, added)
+    else for (const r of added) this.rows.push(r)
+    for (const r of added) this.#arrived.push(r)
+    return added
   }
 
   #trailer(): Omit<IndexTrailer, 'journalRowsAt'> {
@@ -553,6 +659,18 @@ export class SessionReader {
     const error = await writeIndex(this.paths.index, [...this.#file.rows, ...this.#journal.rows], this.#trailer())
     if (!error) this.#unsaved = this.#unsavedFile = 0
   }
+}
+
+/** Two lists of rows in seq order, as one. */
+function mergeBySeq(a: readonly SessionRow[], b: readonly SessionRow[]): SessionRow[] {
+  const out: SessionRow[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.summary.seq < b[j]!.summary.seq)) out.push(a[i++]!)
+    else out.push(b[j++]!)
+  }
+  return out
 }
 
 /** What a writer needs of a session to continue it: its head, its file's layout, its count and last seq. */

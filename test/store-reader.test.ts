@@ -186,4 +186,38 @@ describe('continuing a session', () => {
     expect(await reader.refresh()).toMatchObject({ added: [], reloaded: false })
     expect((await reader.exchange(2)).seq).toBe(2)
   })
+
+  it('follows a recording at the cost of its new exchanges: the rows it holds are not walked again', async () => {
+    await record('followed', 200)
+    const w = await store.open('followed', { recording, warn: () => {} })
+    const reader = await SessionReader.open(store.paths('followed'))
+    let looks = 0
+    for (const row of reader.rows) {
+      const summary = row.summary
+      Object.defineProperty(row, 'summary', { enumerable: true, get: () => (looks++, summary) })
+    }
+    const identity = w.identityFor('0123456789abcdef0123456789abcdef')
+    w.append(makeExchange(w.nextSeq()))
+    const late = w.nextSeq() // an answer streamed to its end after the next one: journaled after it
+    w.append(makeExchange(w.nextSeq()))
+    w.flush()
+    const change = await reader.refresh()
+    expect(looks).toBeLessThan(5) // the last row, to place the new ones after it; not the 200
+    expect(change.added.map((r) => r.summary.seq)).toEqual([201, 203])
+    expect(reader.head.identities.map((i) => i.alias)).toEqual([identity.alias])
+
+    // The late one takes its place in seq order; the reader then holds what a fresh opening reads.
+    w.append(makeExchange(late))
+    w.flush()
+    expect((await reader.refresh()).added.map((r) => r.summary.seq)).toEqual([late])
+    const fresh = await SessionReader.open(store.paths('followed'), { saveIndex: false })
+    expect(reader.rows.map((r) => r.summary.seq)).toEqual(Array.from({ length: 203 }, (_, i) => i + 1))
+    expect(reader.rows).toEqual(fresh.rows)
+    expect(reader.summary()).toEqual(fresh.summary())
+    expect(reader.head).toEqual(fresh.head)
+    expect((await reader.exchange(late)).seq).toBe(late)
+    await w.close()
+    expect(await reader.refresh()).toMatchObject({ added: [], reloaded: false })
+    expect(reader.count).toBe(203)
+  })
 })

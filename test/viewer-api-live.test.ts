@@ -1,11 +1,15 @@
 /** Live updates over server-sent events, against a real viewer on a loopback port, while a session is written. */
+import { EventEmitter } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ExchangePage, ExchangeSummary } from '../model/summary.js'
+import type { FastifyReply } from 'fastify'
 import type { SessionSummary } from '../store/store.js'
+import { LiveHub } from '../viewer/live.js'
 import { startViewer, type RunningViewer } from '../viewer/server.js'
+import { SessionCache } from '../viewer/session-cache.js'
 import { bearer } from './helpers/viewer-token.js'
 import { appendExchange, closeSessions, makeExchange, writeBigSession } from './helpers/viewer-big-session.js'
 
@@ -171,6 +175,35 @@ describe('live updates', () => {
     await viewer.close()
     const end = await Promise.race([events.ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('hung'), 5000))])
     expect(end).toBe('ended')
+  })
+})
+
+describe('following a large session', () => {
+  it('a watcher of a session gets its new rows without the viewer walking the rows it has', async () => {
+    await writeBigSession(dir, 'long', 2000)
+    const cache = new SessionCache(dir)
+    const hub = new LiveHub(cache)
+    const { reader } = await cache.get('long')
+    const frames: string[] = []
+    const raw = Object.assign(new EventEmitter(), { writeHead: () => undefined, write: (text: string) => frames.push(text) > 0, end: () => undefined })
+    await hub.subscribeSession('long', { hijack: () => undefined, raw, getHeaders: () => ({}) } as unknown as FastifyReply)
+    let looks = 0
+    for (const row of reader.rows) {
+      const summary = row.summary
+      Object.defineProperty(row, 'summary', { enumerable: true, get: () => (looks++, summary) })
+    }
+    try {
+      await appendExchange(dir, 'long', makeExchange(2001))
+      await appendExchange(dir, 'long', makeExchange(2002))
+      await new Promise((r) => setImmediate(r)) // the writer's journal lines are on disk at the next turn
+      hub.changed()
+      await expect.poll(() => frames.filter((f) => f.startsWith('event: exchange')).length).toBe(2)
+      expect(frames.filter((f) => f.startsWith('event: exchange')).map((f) => (JSON.parse(f.split('data: ')[1]!) as ExchangeSummary).seq)).toEqual([2001, 2002])
+      expect(looks).toBeLessThan(10) // the last row, to place the new ones after it; not the 2,000
+    } finally {
+      hub.close()
+      cache.close()
+    }
   })
 })
 

@@ -3,11 +3,12 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Exchange } from '../model/session.js'
 import type { ExchangePage } from '../model/summary.js'
-import type { SessionSummary } from '../store/store.js'
+import { SessionReader, SessionStore, type SessionSummary } from '../store/store.js'
 import { buildViewerApp } from '../viewer/server.js'
+import { makeExchange } from './helpers/exchange-factory.js'
 import { bearer, TEST_TOKEN } from './helpers/viewer-token.js'
 
 const FIXTURES = new URL('./fixtures/viewer/sessions/', import.meta.url)
@@ -56,6 +57,43 @@ describe('sessions', () => {
     expect(await get('/api/sessions/invalid/exchanges', 422)).toMatchObject({ code: 'SESSION_INVALID' })
     for (const bad of ['..%2Fexample', 'a%2Fb', '.hidden', '..%5Cx'])
       expect(await get(`/api/sessions/${bad}/exchanges`, 400), bad).toMatchObject({ code: 'SESSION_NAME_INVALID' })
+  })
+})
+
+describe('a session being recorded', () => {
+  it('is described as of one moment: its summary and its head agree while the recorder writes', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'reltape-viewer-recording-'))
+    const viewer = await buildViewerApp({ dir: own, config: {}, uiDir: join(own, 'no-ui'), token: TEST_TOKEN })
+    const writer = await new SessionStore(own).open('rec', { recording: { tool: 'test', mode: 'forward', upstream: null }, warn: () => {} })
+    const look = SessionReader.prototype.refresh
+    const refresh = vi.spyOn(SessionReader.prototype, 'refresh')
+    try {
+      writer.append(makeExchange(writer.nextSeq()))
+      writer.flush()
+      expect((await viewer.inject({ url: '/api/sessions/rec', headers: bearer() })).statusCode).toBe(200)
+      // The recorder meets a new token and records a call just after the viewer's look at the disk for this request.
+      refresh.mockImplementationOnce(async function (this: SessionReader) {
+        const change = await look.call(this)
+        writer.identityFor('0123456789abcdef0123456789abcdef')
+        writer.append(makeExchange(writer.nextSeq()))
+        writer.flush()
+        return change
+      })
+      refresh.mockClear()
+      const res = await viewer.inject({ url: '/api/sessions/rec', headers: bearer() })
+      const body = res.json<{ summary: SessionSummary; session: { identities: unknown[] } }>()
+      expect(body.summary.identities).toBe(body.session.identities.length)
+      expect(refresh).toHaveBeenCalledTimes(1)
+      // The next request sees both.
+      const next = (await viewer.inject({ url: '/api/sessions/rec', headers: bearer() })).json<{ summary: SessionSummary; session: { identities: unknown[] } }>()
+      expect(next.summary).toMatchObject({ exchanges: 2, identities: 1 })
+      expect(next.session.identities).toHaveLength(1)
+    } finally {
+      refresh.mockRestore()
+      await writer.close()
+      await viewer.close()
+      await rm(own, { recursive: true, force: true })
+    }
   })
 })
 

@@ -22,14 +22,15 @@ import {
 import { relKey } from '../model/rels.js'
 import type { ExchangeSummary } from '../model/summary.js'
 import { loadEntityIndex, type SessionEntities } from '../store/entity-index.js'
-import { findEachSession, matchJsonWriter, type FindMatch } from '../store/find.js'
+import { findEachSession, findFirst, matchJsonWriter } from '../store/find.js'
 import { checkedSessionName } from '../store/paths.js'
 import type { SessionReader } from '../store/session-reader.js'
 import { ViewerError } from './errors.js'
 import type { SessionCache } from './session-cache.js'
 
 export class EntityCache {
-  readonly #held = new Map<string, { reader: SessionReader; entities: SessionEntities }>()
+  /** Kept with the reader they were made from: the session cache's bound, which lets readers go, is theirs too. */
+  readonly #held = new WeakMap<SessionReader, SessionEntities>()
   readonly #pending = new Map<string, Promise<SessionEntities>>()
 
   constructor(
@@ -40,17 +41,14 @@ export class EntityCache {
   /** The entity index of a session, current. */
   async get(name: string): Promise<{ reader: SessionReader; entities: SessionEntities }> {
     const { reader } = await this.sessions.get(name)
-    const held = this.#held.get(name)
     let pending = this.#pending.get(name)
     if (!pending) {
-      pending = loadEntityIndex(reader, this.config, held?.reader === reader ? held.entities : undefined)
+      pending = loadEntityIndex(reader, this.config, this.#held.get(reader))
       this.#pending.set(name, pending)
       void pending.finally(() => this.#pending.delete(name)).catch(() => undefined)
     }
     const entities = await pending
-    this.#held.set(name, { reader, entities })
-    // Bounded like the sessions: keep the latest few.
-    while (this.#held.size > 8) this.#held.delete(this.#held.keys().next().value as string)
+    this.#held.set(reader, entities)
     return { reader, entities }
   }
 }
@@ -108,18 +106,15 @@ export function registerEntityRoutes(app: FastifyInstance, cache: EntityCache): 
       const query = request.query.q.trim()
       if (query === '') throw Object.assign(new Error('querystring/q must not be blank'), { statusCode: 400, code: 'FST_ERR_VALIDATION' })
       // Sessions that cannot be read are skipped, as `reltape find` does (it warns; the list shows why they fail).
-      const sessions = findEachSession(cache.sessions.store, query, cache.config)
+      // A search the browser gave up on (another query typed, the page left) stops: its answer would go nowhere.
+      const options = { signal: request.signal }
       const { limit } = request.query
       if (limit !== undefined) {
         // The first `limit` matches; how many there are in all in a header (the UI lists a few, counts the rest).
-        const first: FindMatch[] = []
-        let total = 0
-        for await (const matches of sessions) {
-          total += matches.length
-          if (first.length < limit) first.push(...matches.slice(0, limit - first.length))
-        }
+        const { first, total } = await findFirst(cache.sessions.store, query, cache.config, limit, options)
         return reply.header('x-reltape-matches', String(total)).send(first)
       }
+      const sessions = findEachSession(cache.sessions.store, query, cache.config, options)
       // Every match, as `reltape find --json`: streamed a session at a time, so the answer is never held whole.
       const first = await sessions.next() // a failure before any byte is sent is still an error answer
       const matchJson = matchJsonWriter()

@@ -8,6 +8,7 @@ import { watch, type FSWatcher } from 'node:fs'
 import type { ServerResponse } from 'node:http'
 import type { FastifyReply } from 'fastify'
 import type { ExchangeSummary } from '../model/summary.js'
+import type { RowsMark } from '../store/session-reader.js'
 import type { SessionSummary } from '../store/store.js'
 import type { SessionCache } from './session-cache.js'
 
@@ -18,8 +19,8 @@ const SETTLE_MS = 40
 const SAFETY_POLL_MS = 2_000
 
 type Client = { raw: ServerResponse }
-/** `known`: the seqs this channel's clients have (from pages or from this stream). */
-type Channel = { clients: Set<Client>; known: Set<number> }
+/** `known`: the seqs this channel's clients have (from pages or from this stream); `mark`: where its last look left the reader. */
+type Channel = { clients: Set<Client>; known: Set<number>; mark: RowsMark }
 
 function frame(event: string, data: unknown): string {
   // JSON has no raw newlines, so the data is one `data:` line.
@@ -88,8 +89,9 @@ export class LiveHub {
 
   /** Streams rows appended to `name` from now on (and, with `afterSeq`, the ones already past it). */
   async subscribeSession(name: string, reply: FastifyReply, afterSeq?: number): Promise<void> {
-    const { rows } = (await this.#cache.get(name)).reader
-    const channel = this.#channels.get(name) ?? { clients: new Set(), known: new Set(rows.map((r) => r.summary.seq)) }
+    const { reader } = await this.#cache.get(name)
+    const { rows } = reader
+    const channel = this.#channels.get(name) ?? { clients: new Set(), known: new Set(rows.map((r) => r.summary.seq)), mark: reader.mark() }
     this.#channels.set(name, channel)
     const client = this.#open(reply, () => {
       channel.clients.delete(client)
@@ -166,11 +168,14 @@ export class LiveHub {
   async #checkSession(name: string, channel: Channel): Promise<void> {
     let fresh: ExchangeSummary[]
     try {
-      // Compare with what this channel has sent rather than trusting `added`: another reader (a page
-      // request, the session list) may have been the one whose refresh read the new journal lines.
-      const { entry } = await this.#cache.refresh(name)
+      // The rows added since this channel's last look, rather than this refresh's `added`: another reader (a page
+      // request, the session list) may have been the one whose refresh read the new journal lines. All of them only
+      // when the session was read whole since (or by another reader): then what was sent tells what is new.
+      const { reader } = (await this.#cache.refresh(name)).entry
+      const rows = reader.rowsSince(channel.mark) ?? reader.rows
+      channel.mark = reader.mark()
       fresh = []
-      for (const r of entry.reader.rows) if (!channel.known.has(r.summary.seq)) fresh.push(r.summary)
+      for (const r of rows) if (!channel.known.has(r.summary.seq)) fresh.push(r.summary)
     } catch {
       return // gone or invalid for the moment (mid-write): the list stream says so, rows resume when it reads again
     }

@@ -49,10 +49,9 @@ export function registerSessionRoutes(app: FastifyInstance, cache: SessionCache)
 
   app.get<{ Params: NameParams }>('/api/sessions/:name', { schema: { params: nameParam } }, async (request) => {
     const name = checkedSessionName(request.params.name)
-    let summary = await cache.summary(name)
-    // An unreadable session: opening it throws its own error, with its own code (SESSION_INVALID, JOURNAL_INVALID).
-    if (summary.invalid) summary = (await cache.get(name)).reader.summary()
-    const session = await cache.head(name)
+    // One look at the disk for both, so a recorder writing meanwhile cannot make them disagree. An unreadable
+    // session throws its own error, with its own code (SESSION_INVALID, JOURNAL_INVALID).
+    const { summary, head: session } = await cache.described(name)
     // What `reltape import` warned about, kept in a sidecar beside the session (viewer/import-notes.ts).
     const importWarnings = readImportWarnings(cache.store.dir, name, cache.store.paths(name).file)
     return {

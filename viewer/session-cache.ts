@@ -48,9 +48,15 @@ export class SessionCache {
     return (await this.refresh(name)).entry
   }
 
-  /** The session's head (name, recording, identities). */
-  async head(name: string): Promise<SessionHead> {
-    return (await this.get(name)).reader.head
+  /** A session's summary and head from one look at the disk, so both tell of the same moment of a recording. */
+  async described(name: string): Promise<{ summary: SessionSummary; head: SessionHead }> {
+    const { reader } = await this.get(name)
+    return { summary: this.#summaryOf(name, reader), head: reader.head }
+  }
+
+  /** A reader's summary; a `.har` is listed under its own name and file, not its private import's. */
+  #summaryOf(name: string, reader: SessionReader): SessionSummary {
+    return this.#har(name) ? { ...reader.summary(), name, file: join(this.store.dir, name) } : reader.summary()
   }
 
   /** A page of list rows. */
@@ -152,7 +158,7 @@ export class SessionCache {
     if (this.#har(name)) {
       const file = join(this.store.dir, name)
       try {
-        return { ...(await this.get(name)).reader.summary(), name, file }
+        return this.#summaryOf(name, (await this.get(name)).reader)
       } catch (e) {
         if (e instanceof SessionNotFoundError) throw e
         return { name, file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: null, invalid: (e as Error).message }
