@@ -154,6 +154,30 @@ export function trackClientSockets(server: Mockttp): ClientCloser {
   }
 }
 
+/**
+ * What mockttp's loop check is shown of a passthrough step's connections to upstreams. The step keeps them (its
+ * `outgoingSockets`, whose own record this replaces: mockttp copies a step definition's fields onto the step it runs)
+ * and refuses as a loop, with a 500 "Passthrough loop detected" and without passing the request on, a request whose
+ * client has the address and port of one of them. But Linux gives sockets that connect to different destinations the
+ * same source port: on loopback, a client of the recorder can have the port of the recorder's own connection to the
+ * upstream. A loop is the recorder connected to itself, so the check sees only connections to the recorder's port.
+ * It reads them by iterating (`[...outgoingSockets]`); the step adds, finds and removes them as in any Set.
+ */
+class UpstreamSockets extends Set<Socket> {
+  constructor(readonly ownPort: number) {
+    super()
+  }
+
+  override *[Symbol.iterator](): SetIterator<Socket> {
+    for (const socket of this.values()) if (socket.remotePort === this.ownPort) yield socket
+  }
+}
+
+/** A passthrough step whose loop check sees only the recorder's connections to itself (see UpstreamSockets). */
+function passThroughStep(options: requestSteps.PassThroughStepOptions, ownPort: number): requestSteps.PassThroughStep {
+  return Object.assign(new requestSteps.PassThroughStep(options), { outgoingSockets: new UpstreamSockets(ownPort) })
+}
+
 export async function startProxy(o: ProxyOptions): Promise<Mockttp> {
   const server = getLocal({
     https: { cert: o.ca.cert, key: o.ca.key },
@@ -171,19 +195,18 @@ export async function startProxy(o: ProxyOptions): Promise<Mockttp> {
   try {
     if (!o.exactHost) await admitOnlyHost(server, o.host, server.port)
     const reverse = o.mode === 'reverse' && o.upstream ? new URL(o.upstream) : null
+    // Rules built by hand: the builder's own callback matcher waits for the whole body, and its steps would keep
+    // mockttp's loop check as it is (see UpstreamSockets). Reverse mode is what thenForwardTo does, on these steps.
+    const forward = reverse ? { transformRequest: { setProtocol: reverse.protocol === 'https:' ? ('https' as const) : ('http' as const), replaceHost: { targetHost: reverse.host } } } : {}
+    const streamed: RequestRuleData = { priority: 1, matchers: [new matchers.WildcardMatcher()], steps: [passThroughStep({ ...passThrough, ...forward }, server.port)] }
     if (o.route) {
-      // Rules built by hand: the builder's own callback matcher waits for the whole body. Reverse mode is what
-      // thenForwardTo does, on these steps.
-      const forward = reverse ? { transformRequest: { setProtocol: reverse.protocol === 'https:' ? ('https' as const) : ('http' as const), replaceHost: { targetHost: reverse.host } } } : {}
       const held: RequestRuleData = {
         priority: 2,
         matchers: [new RoutedMatcher(o.route)],
-        steps: [new requestSteps.PassThroughStep({ ...passThrough, ...forward, ...(o.beforeResponse ? { beforeResponse: o.beforeResponse } : {}) })],
+        steps: [passThroughStep({ ...passThrough, ...forward, ...(o.beforeResponse ? { beforeResponse: o.beforeResponse } : {}) }, server.port)],
       }
-      const streamed: RequestRuleData = { priority: 1, matchers: [new matchers.WildcardMatcher()], steps: [new requestSteps.PassThroughStep({ ...passThrough, ...forward })] }
       await server.addRequestRules(held, streamed)
-    } else if (reverse) await server.forAnyRequest().thenForwardTo(o.upstream!, passThrough)
-    else await server.forAnyRequest().thenPassThrough(passThrough)
+    } else await server.addRequestRules(streamed)
     // WebSockets are passed on, not recorded: without a rule mockttp would refuse them and break the app.
     if (reverse) await server.forAnyWebSocket().thenForwardTo(o.upstream!, passThrough)
     else await server.forAnyWebSocket().thenPassThrough(passThrough)

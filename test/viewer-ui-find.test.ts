@@ -32,6 +32,13 @@ afterAll(() => fixture?.close())
 
 const hashOf = (page: Page): Promise<string> => page.evaluate('location.hash')
 
+/** The query whose matches the find box lists and offers to click (null while they answer another query, or none). */
+const answered = (page: Page): Promise<string | null> =>
+  page.locator('find-box').evaluate((box) => {
+    const results = box.shadowRoot!.querySelector('[data-testid=find-results]')
+    return results && results.getAttribute('aria-busy') !== 'true' ? (results.querySelector('[data-testid=find-count] code')?.textContent ?? null) : null
+  })
+
 describe('viewer search over all sessions', { timeout: 60_000 }, () => {
   it('GET /api/find answers what reltape find --json answers, only with the token', async () => {
     const base = new URL(viewer.url).origin
@@ -91,14 +98,50 @@ describe('viewer search over all sessions', { timeout: 60_000 }, () => {
       await poll(() => page.locator('[data-testid=find-count]').count()).toBe(1)
       expect(await page.locator('find-box').evaluate((el) => el.shadowRoot!.querySelectorAll('img, script').length)).toBe(0)
       await page.locator('[data-testid=find-input]').fill('Clients#11')
+      // The answer to Clients#11 itself: the one before (which also has a Clients#11 link) is set aside until it comes.
+      await poll(() => answered(page)).toBe('Clients#11')
       const link = page.locator('[data-testid=find-result][data-session=example] [data-testid=find-entity]', { hasText: 'Clients#11' }).first()
-      await poll(() => link.count()).toBe(1)
-      // Clicked on the element itself: a fresh-clone run once landed on the link below it, as if the list had moved
-      // under the pointer between Playwright's check and its click (cause not established).
       expect(await link.getAttribute('href')).toBe('#/sessions/example/entities/Clients/11')
-      await link.dispatchEvent('click')
+      await link.click()
       await poll(() => hashOf(page)).toBe('#/sessions/example/entities/Clients/11')
       await poll(() => deepText(page.locator('[data-testid=entity-label]'))).toContain('Client #11')
+      expect(problems).toEqual([])
+    } finally {
+      await page.close()
+    }
+  })
+
+  it('while another query is typed, the last answer is set aside: it cannot be clicked, and no link turns into another', async () => {
+    const { page, problems } = await newPage(browser)
+    try {
+      await page.goto(viewer.url)
+      const input = page.locator('[data-testid=find-input]')
+      await input.fill('<img src=x onerror=alert(1)>')
+      await input.press('Enter')
+      await poll(() => answered(page)).toBe('<img src=x onerror=alert(1)>')
+      // The recorded text sits in Client #11's name: this answer has a Clients#11 link too, a few rows down.
+      const old = await page.locator('[data-testid=find-entity]', { hasText: 'Clients#11' }).elementHandle()
+      const seen = await old!.evaluate((a) => [a.textContent, a.getAttribute('href')])
+      const box = (await old!.boundingBox())!
+      const start = await hashOf(page)
+      // The next answer is held: the moment between typing and the answer lasts as long as the test needs.
+      let answer!: () => void
+      const held = new Promise<void>((r) => (answer = r))
+      await page.route('**/api/find?**', async (route) => {
+        await held
+        await route.continue()
+      })
+      await input.fill('Clients#11')
+      // A click on the old answer, where the user saw the link: it opens nothing, and the answer says it is busy.
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2)
+      expect(await hashOf(page)).toBe(start)
+      expect(await page.locator('[data-testid=find-results]').getAttribute('aria-busy')).toBe('true')
+      answer()
+      await poll(() => answered(page)).toBe('Clients#11')
+      // The link the user had under the pointer is gone, or still the same link: never another match in its place.
+      const now = await old!.evaluate((a) => (a.isConnected ? [a.textContent, a.getAttribute('href')] : null))
+      if (now !== null) expect(now).toEqual(seen)
+      expect(await hashOf(page)).toBe(start)
       expect(problems).toEqual([])
     } finally {
       await page.close()

@@ -1,4 +1,5 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit'
+import { repeat } from 'lit/directives/repeat.js'
 import { parseEntityKey } from '../../../../model/entities.js'
 import { api, type FindMatch } from '../api.js'
 import { reportError } from '../report-error.js'
@@ -13,6 +14,11 @@ const DEBOUNCE_MS = 300
  * The search over every session (`GET /api/find`, what `reltape find` answers): an entity (`Clients#11`), an Id, an
  * `Error.Code` or a string. Each match links to its exchange and, when it sits in an entity, to that entity's
  * timeline. Recorded text is rendered as text (Lit's escaping), never as HTML.
+ *
+ * Once the box holds another query, the matches listed answer the old one: they stay in place (dimmed, so the page
+ * does not jump at each key) but cannot be clicked or focused (`inert`, `aria-busy`) until the new answer replaces
+ * them, so that the list never changes under a pointer about to click it. Each match keeps its own element
+ * (`repeat` by key): a link is never reused to show another match.
  */
 export class FindBox extends LitElement {
   static override properties = {
@@ -20,6 +26,7 @@ export class FindBox extends LitElement {
     _matches: { state: true },
     _total: { state: true },
     _busy: { state: true },
+    _typed: { state: true },
   }
 
   /** The query the matches answer (null: no search yet). */
@@ -28,6 +35,8 @@ export class FindBox extends LitElement {
   /** How many matches there are in all (more than listed when over SHOWN). */
   declare private _total: number
   declare private _busy: boolean
+  /** The query in the box now (trimmed): when it is not `_query`, the matches listed answer an older one. */
+  declare private _typed: string
   private _timer: ReturnType<typeof setTimeout> | null = null
   private _abort: AbortController | null = null
 
@@ -37,6 +46,7 @@ export class FindBox extends LitElement {
     this._matches = []
     this._total = 0
     this._busy = false
+    this._typed = ''
   }
 
   override disconnectedCallback(): void {
@@ -47,6 +57,7 @@ export class FindBox extends LitElement {
 
   private _onInput(e: Event): void {
     const q = (e.target as HTMLInputElement).value
+    this._typed = q.trim()
     if (this._timer) clearTimeout(this._timer)
     this._timer = setTimeout(() => void this._search(q), DEBOUNCE_MS)
   }
@@ -55,6 +66,7 @@ export class FindBox extends LitElement {
     e.preventDefault()
     if (this._timer) clearTimeout(this._timer)
     const input = this.renderRoot.querySelector('input')
+    this._typed = (input?.value ?? '').trim()
     void this._search(input?.value ?? '')
   }
 
@@ -98,6 +110,7 @@ export class FindBox extends LitElement {
   override render(): TemplateResult {
     const shown = this._matches
     const total = Math.max(this._total, shown.length)
+    const stale = this._typed !== this._query
     return html`<form role="search" @submit=${this._onSubmit}>
         <input
           type="search"
@@ -110,14 +123,14 @@ export class FindBox extends LitElement {
       </form>
       ${this._query === null
         ? nothing
-        : html`<div class="results" data-testid="find-results">
+        : html`<div class="results ${stale ? 'stale' : ''}" data-testid="find-results" aria-busy=${stale ? 'true' : 'false'} ?inert=${stale}>
             <p class="muted" data-testid="find-count">
               ${total === 0
                 ? html`Nothing found for <code>${this._query}</code>.`
                 : html`${total.toLocaleString()} match${total === 1 ? '' : 'es'} for <code>${this._query}</code>${total > shown.length ? html` (the first ${shown.length.toLocaleString()} shown; \`reltape find\` lists them all)` : nothing}`}
             </p>
             <ul>
-              ${shown.map((m) => this._row(m))}
+              ${repeat(shown, matchKey, (m) => this._row(m))}
             </ul>
           </div>`}`
   }
@@ -134,7 +147,13 @@ export class FindBox extends LitElement {
     a { color: var(--accent); text-decoration: none; }
     a:hover { text-decoration: underline; }
     .muted { color: var(--fg-muted); margin: 4px 0; }
+    .results.stale { opacity: 0.5; }
   `
+}
+
+/** A match's identity in a list: one match per session, seq, place and entity (store/find.ts drops repeats). */
+function matchKey(m: FindMatch): string {
+  return JSON.stringify([m.session, m.seq, m.where, m.entity ?? null])
 }
 
 customElements.define('find-box', FindBox)
