@@ -5,12 +5,12 @@
  * the session's exchanges through the SessionReader when it is missing or stale; when the session only grew (a
  * journal followed, a recorder's stop), only the new exchanges are read.
  */
-import { open, rename, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { EntityIndex, hashText, type Entity, type EntityConfig } from '../model/entities.js'
 import { ENTITIES_FORMAT, entityLine, entityOfLine, matchCount, openEntitiesFile, packErrors, unpackErrors, type EntitiesHeader } from './entity-file.js'
 import type { SessionPaths } from './paths.js'
-import { PRIVATE_FILE_MODE, tempNameFor } from './private-file.js'
+import { replaceFile } from './private-file.js'
+import { writeFully } from './read-write-fully.js'
 import type { FileStamp } from './session-index.js'
 import { sameStamp, stampOf, type SessionReader } from './session-reader.js'
 
@@ -43,41 +43,37 @@ async function readEntitiesFile(file: string): Promise<{ header: EntitiesHeader;
 
 /** Writes the index (best effort: a read-only directory only costs the next reader a rebuild). */
 async function writeEntitiesFile(file: string, about: Omit<EntitiesHeader, 'format' | 'entities' | 'errors' | 'keys' | 'offsets' | 'matches'>, index: EntityIndex): Promise<void> {
-  const tmp = tempNameFor(file)
-  let handle
-  try {
-    const lines: string[] = []
-    const keys: string[] = []
-    const offsets: number[] = []
-    const matches: number[] = []
-    let at = 0
-    for (const e of index.entities()) {
-      const line = entityLine(e) + '\n'
-      keys.push(e.key)
-      offsets.push(at)
-      matches.push(matchCount(e))
-      lines.push(line)
-      at += Buffer.byteLength(line)
-    }
-    const header: EntitiesHeader = { format: ENTITIES_FORMAT, ...about, entities: keys.length, errors: packErrors(index.errors()), keys, offsets, matches }
-    // Exclusive and private: entity labels are recorded data; `wx` never writes through a planted link.
-    handle = await open(tmp, 'wx', PRIVATE_FILE_MODE)
-    let chunk = JSON.stringify(header) + '\n'
-    for (const line of lines) {
-      chunk += line
-      if (chunk.length > 1 << 20) {
-        await handle.write(chunk)
-        chunk = ''
-      }
-    }
-    await handle.write(chunk)
-    await handle.close()
-    handle = undefined
-    await rename(tmp, file)
-  } catch {
-    await handle?.close().catch(() => undefined)
-    await unlink(tmp).catch(() => undefined)
+  const lines: string[] = []
+  const keys: string[] = []
+  const offsets: number[] = []
+  const matches: number[] = []
+  let at = 0
+  for (const e of index.entities()) {
+    const line = entityLine(e) + '\n'
+    keys.push(e.key)
+    offsets.push(at)
+    matches.push(matchCount(e))
+    lines.push(line)
+    at += Buffer.byteLength(line)
   }
+  const header: EntitiesHeader = { format: ENTITIES_FORMAT, ...about, entities: keys.length, errors: packErrors(index.errors()), keys, offsets, matches }
+  // Private, and never written through a planted link (entity labels are recorded data); a cache, so not synced.
+  await replaceFile(
+    file,
+    async (handle) => {
+      let written = 0
+      let chunk = JSON.stringify(header) + '\n'
+      for (const line of lines) {
+        chunk += line
+        if (chunk.length > 1 << 20) {
+          written += await writeFully(handle, Buffer.from(chunk), written)
+          chunk = ''
+        }
+      }
+      await writeFully(handle, Buffer.from(chunk), written)
+    },
+    { durable: false },
+  ).catch(() => undefined)
 }
 
 /** An entity index and what it describes. */

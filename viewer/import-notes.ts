@@ -32,7 +32,8 @@ export function writeImportNotes(dir: string, session: string, file: string, war
   const notes: ImportNotes = { session, ino: statSync(file).ino, warnings: kept }
   const fd = createPrivateFile(path, 0)
   try {
-    writeSync(fd, `${JSON.stringify(notes, null, 2)}\n`)
+    const bytes = Buffer.from(`${JSON.stringify(notes, null, 2)}\n`)
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at)
   } finally {
     closeSync(fd)
   }
