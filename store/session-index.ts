@@ -281,6 +281,32 @@ export async function appendFileRows(file: string, fileBefore: FileStamp, rows: 
   }
 }
 
+/** What a reader last wrote to an index: the file and journal it described, and how many journal rows it held. */
+export type SavedIndex = { file: IndexedFile | null; journal: IndexedJournal | null; journalRows: number }
+
+/**
+ * A reader following a journal: its new rows go after the index's journal rows, without reading or re-encoding the
+ * rows the index has (copied as bytes), when the index on disk is still the one `saved` describes (no other reader or
+ * writer replaced it meanwhile). False when it is not, or cannot be written: then the caller writes it whole.
+ */
+export async function appendJournalRows(file: string, saved: SavedIndex, rows: readonly SessionRow[], trailer: Omit<IndexTrailer, 'journalRowsAt'>): Promise<boolean> {
+  const found = await readIndexTrailer(file)
+  if (!found) return false
+  const old = found.trailer
+  // Written by JSON.stringify from the same objects, so the texts of equal ones are equal.
+  if (old.journalRows !== saved.journalRows || JSON.stringify(old.file) !== JSON.stringify(saved.file) || JSON.stringify(old.journal) !== JSON.stringify(saved.journal)) return false
+  try {
+    await replaceFile(file, async (handle) => {
+      await handle.truncate(found.at)
+      const at = await writeRows(handle, rows, found.at)
+      await writeFully(handle, Buffer.from(JSON.stringify({ ...trailer, journalRowsAt: old.journalRowsAt }) + '\n'), at)
+    }, { durable: false, copy: true })
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** The bytes just before a file's append point, as the index keeps them to recognise an append. */
 export async function tailOf(file: string, layout: FileLayout): Promise<string> {
   const from = Math.max(0, layout.appendAt - TAIL_BYTES)

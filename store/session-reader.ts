@@ -28,6 +28,8 @@ import {
   stampOf,
   tailOf,
   writeIndex,
+  appendJournalRows,
+  type SavedIndex,
   type FileStamp,
   type IndexedFile,
   type IndexedJournal,
@@ -205,6 +207,8 @@ export class SessionReader {
   #reading = 0
   #arrived: SessionRow[] = []
   #refreshing: Promise<unknown> = Promise.resolve()
+  /** The index this reader last wrote, while its rows are still those it holds (a whole reading forgets it). */
+  #saved: SavedIndex | null = null
 
   readonly #options: ReaderOptions
 
@@ -616,6 +620,7 @@ export class SessionReader {
     this.errors = errors
     this.#reading = ++readings
     this.#arrived = []
+    this.#saved = null
   }
 
   /**
@@ -654,10 +659,23 @@ export class SessionReader {
     }
   }
 
-  /** Writes the index for what this reader holds (best effort: a read-only directory is no error). */
+  /**
+   * Writes the index for what this reader holds (best effort: a read-only directory is no error). Following a
+   * journal, only its new rows are written, after those of the index it wrote last, when that index is still there:
+   * a long recording is not encoded again at every save.
+   */
   async saveIndex(): Promise<void> {
-    const error = await writeIndex(this.paths.index, [...this.#file.rows, ...this.#journal.rows], this.#trailer())
-    if (!error) this.#unsaved = this.#unsavedFile = 0
+    const trailer = this.#trailer()
+    const saved = this.#saved
+    const appended =
+      saved !== null &&
+      this.#unsavedFile === 0 &&
+      this.#journal.rows.length > saved.journalRows &&
+      (await appendJournalRows(this.paths.index, saved, this.#journal.rows.slice(saved.journalRows), trailer))
+    const error = appended ? null : await writeIndex(this.paths.index, [...this.#file.rows, ...this.#journal.rows], trailer)
+    if (error) return
+    this.#unsaved = this.#unsavedFile = 0
+    this.#saved = { file: trailer.file, journal: trailer.journal, journalRows: trailer.journalRows }
   }
 }
 

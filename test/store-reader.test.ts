@@ -187,6 +187,25 @@ describe('continuing a session', () => {
     expect((await reader.exchange(2)).seq).toBe(2)
   })
 
+  it('a reader following a long recording keeps the index a fresh reading would write', async () => {
+    await record('long', 30)
+    const w = await store.open('long', { recording, warn: () => {} })
+    const reader = await SessionReader.open(store.paths('long'))
+    const index = join(dir, '.long.index')
+    // Past a thousand new rows at a time, the reader writes the index: whole the first time, then its new rows only.
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 1100; i++) w.append(makeExchange(w.nextSeq()))
+      w.flush()
+      expect((await reader.refresh()).added).toHaveLength(1100)
+    }
+    const followed = readFileSync(index)
+    expect(followed.toString('utf8').trim().split('\n')).toHaveLength(30 + 3300 + 1) // rows, then the trailer
+    rmSync(index)
+    await SessionReader.open(store.paths('long')) // reads the file and the journal again and writes the index whole
+    expect(readFileSync(index).equals(followed)).toBe(true)
+    await w.close()
+  })
+
   it('follows a recording at the cost of its new exchanges: the rows it holds are not walked again', async () => {
     await record('followed', 200)
     const w = await store.open('followed', { recording, warn: () => {} })
