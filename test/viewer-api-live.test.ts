@@ -3,10 +3,10 @@ import { EventEmitter } from 'node:events'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ExchangePage, ExchangeSummary } from '../model/summary.js'
 import type { FastifyReply } from 'fastify'
-import type { SessionSummary } from '../store/store.js'
+import { SessionReader, type SessionSummary } from '../store/store.js'
 import { LiveHub } from '../viewer/live.js'
 import { startViewer, type RunningViewer } from '../viewer/server.js'
 import { SessionCache } from '../viewer/session-cache.js'
@@ -203,6 +203,24 @@ describe('following a large session', () => {
     } finally {
       hub.close()
       cache.close()
+    }
+  })
+})
+
+describe('the session list while a session is recorded', () => {
+  it('follows the recording instead of reading the whole session again at each change', async () => {
+    for (let seq = 1; seq <= 2000; seq++) await appendExchange(dir, 'rec', makeExchange(seq))
+    const events = await subscribe('/api/events')
+    await events.until<SessionSummary[]>('sessions', (l) => l.some((s) => s.name === 'rec' && s.exchanges === 2000))
+    const opens = vi.spyOn(SessionReader, 'open')
+    try {
+      for (let round = 1; round <= 3; round++) {
+        await appendExchange(dir, 'rec', makeExchange(2000 + round))
+        await events.until<SessionSummary[]>('sessions', (l) => l.some((s) => s.name === 'rec' && s.exchanges === 2000 + round))
+      }
+      expect(opens).not.toHaveBeenCalled() // held open since the first listing, and followed
+    } finally {
+      opens.mockRestore()
     }
   })
 })

@@ -164,7 +164,7 @@ export class SessionCache {
         return { name, file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: null, invalid: (e as Error).message }
       }
     }
-    const cached = this.#entries.get(name)
+    const cached = this.#entries.get(name) ?? (this.#recording(name) ? await this.get(name).catch(() => undefined) : undefined)
     if (!cached) {
       const summary = await this.store.summary(name)
       if (summary.invalid && !this.store.names().includes(name)) throw new SessionNotFoundError(name, this.store.dir, this.store.names())
@@ -175,6 +175,19 @@ export class SessionCache {
     } catch (e) {
       if (e instanceof SessionNotFoundError) throw e
       return { name, file: cached.paths.file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: null, invalid: (e as Error).message }
+    }
+  }
+
+  /**
+   * Whether a session is being recorded (its journal is there). Its index goes stale at every exchange: listed, it is
+   * held open here, so that each new listing follows its journal from where the last stopped instead of reading the
+   * whole session again.
+   */
+  #recording(name: string): boolean {
+    try {
+      return existsSync(this.store.paths(name).journal)
+    } catch {
+      return false // a name reltape would not give a session: listed as invalid by the store
     }
   }
 
