@@ -10,6 +10,7 @@ import type { SessionRow } from '../store/session-index.js'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { harNames, HarViews, isHarName } from '../store/har-view.js'
+import { lockIsLive } from '../store/lock.js'
 import { SessionNotFoundError, SessionReader, SessionStore, type SessionSummary } from '../store/store.js'
 
 export type CachedSession = {
@@ -179,13 +180,15 @@ export class SessionCache {
   }
 
   /**
-   * Whether a session is being recorded (its journal is there). Its index goes stale at every exchange: listed, it is
+   * Whether a session is being recorded: its journal is there and its lock held by a live process (a journal a crash
+   * left is folded by the store's listing, once). Its index goes stale at every exchange: listed, such a session is
    * held open here, so that each new listing follows its journal from where the last stopped instead of reading the
    * whole session again.
    */
   #recording(name: string): boolean {
     try {
-      return existsSync(this.store.paths(name).journal)
+      const paths = this.store.paths(name)
+      return existsSync(paths.journal) && lockIsLive(paths.lock)
     } catch {
       return false // a name reltape would not give a session: listed as invalid by the store
     }
