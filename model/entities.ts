@@ -102,7 +102,6 @@ const ENTITY_VERBS = new Set([
   'upload', 'open', 'close', 'assign', 'archive', 'restore',
 ])
 
-
 /** `/public/api/v1/clients/get?x` → `clients/get`: the path after `/api/vN/`, else the whole path without its slashes. */
 export function apiMethod(url: string): string {
   const path = (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(url)?.[1] ?? url.replace(/[?#].*$/, '')) || '/'
@@ -266,17 +265,6 @@ export function entityAt(shape: AnswerShape, keys: readonly (string | number)[])
 
 const LABELS = RelsIndex.build({ OK: true, Error: null, Result: null, Rels: {} })
 
-/** `Rels.<Type>[` for each type seen: the paths of Rels objects are made for every appearance. */
-const relsPrefixes = new Map<string, string>()
-function relsPath(type: string, i: number): string {
-  let prefix = relsPrefixes.get(type)
-  if (prefix === undefined) {
-    prefix = `Rels${step(type)}[`
-    if (relsPrefixes.size < 10_000) relsPrefixes.set(type, prefix)
-  }
-  return `${prefix}${i}]`
-}
-
 /** The hash of an object's JSON text as it arrived; null when it cannot be written (too deep). */
 function textHash(object: RelObject): string | null {
   try {
@@ -378,10 +366,11 @@ export class EntityIndex {
     }
     const positions = new Map<string, number>()
     for (const [relType, objects] of Object.entries(envelope.Rels)) {
+      const prefix = `Rels${step(relType)}[`
       objects.forEach((object, i) => {
         const key = relKey(relType, object.Id)
         if (!positions.has(key)) positions.set(key, i)
-        this.#carry(seq, relType, object, relsPath(relType, i))
+        this.#carry(seq, relType, object, `${prefix}${i}]`)
       })
     }
     const rels = RelsIndex.build(envelope, this.#config)

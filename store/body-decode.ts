@@ -95,7 +95,6 @@ export type ClassifyOptions = {
   realSize?: number
 }
 
-/** Classifies decoded bytes into a stored body. Never throws: anything it cannot parse is kept as text or bytes. */
 /**
  * The body of a JSON text (already known to be the whole body, well-formed UTF-16), and `JSON.stringify` of its
  * value: the check for `raw` makes that text, and a writer that serialises the exchange can reuse it.
@@ -116,6 +115,7 @@ export function jsonBodyOfText(text: string, ct: string, size: number): { body: 
   return again === text ? { body: { kind: 'json', json, contentType: ct, size }, jsonText: text } : { body: { kind: 'json', json, raw: text, contentType: ct, size }, jsonText: again }
 }
 
+/** Classifies decoded bytes into a stored body. Never throws: anything it cannot parse is kept as text or bytes. */
 export function classifyBody(bytes: Buffer, contentType: string | undefined, options: ClassifyOptions): Body {
   const ct = contentType ?? ''
   const size = Math.max(options.realSize ?? 0, bytes.length)

@@ -12,6 +12,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import type { Entity, EntityCarry, EntityReference, ErrorCall } from '../model/entities.js'
 import type { FindMatch } from './find.js'
+import { readFully } from './read-write-fully.js'
 import type { FileStamp } from './session-index.js'
 
 export const ENTITIES_FORMAT = 'reltape.entities/2'
@@ -258,12 +259,7 @@ async function readLines(handle: FileHandle, bodyAt: number, header: EntitiesHea
       const end = i + 1 < header.offsets.length ? bodyAt + header.offsets[i + 1]! - 1 : size - 1 // without the line's end
       if (end < start || end > size) return null
       const buffer = Buffer.allocUnsafe(end - start)
-      let got = 0
-      while (got < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, got, buffer.length - got, start + got)
-        if (bytesRead === 0) return null
-        got += bytesRead
-      }
+      if ((await readFully(handle, buffer, start)) < buffer.length) return null
       out.push(buffer.toString('utf8'))
     }
     return out

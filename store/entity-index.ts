@@ -25,11 +25,15 @@ export function configHash(config: EntityConfig | undefined): string {
   return hashText(JSON.stringify({ rels, entities }))
 }
 
-/** The whole index on disk: for a viewer that shows every entity, or a session to bring up to date. */
-async function readEntitiesFile(file: string): Promise<{ header: EntitiesHeader; entities: Entity[] } | null> {
+/**
+ * The whole index on disk: for a viewer that shows every entity, or a session to bring up to date. Null when there
+ * is none, or it was built with another config (`config`, see configHash): its lines are then not read.
+ */
+async function readEntitiesFile(file: string, config: string): Promise<{ header: EntitiesHeader; entities: Entity[] } | null> {
   const opened = await openEntitiesFile(file)
   if (!opened) return null
   try {
+    if (opened.header.config !== config) return null
     const entities: Entity[] = []
     for await (const line of opened.allLines()) if (line !== '') entities.push(entityOfLine(line, file))
     if (entities.length !== opened.header.entities) return null
@@ -117,8 +121,8 @@ export async function loadEntityIndex(reader: SessionReader, config?: EntityConf
     if (fresh(previous) && previous.index.lastSeq >= reader.maxSeq) return previous
     base = previous
   } else {
-    const onDisk = await readEntitiesFile(path)
-    if (onDisk && onDisk.header.config === hash) {
+    const onDisk = await readEntitiesFile(path, hash)
+    if (onDisk) {
       const { header } = onDisk
       const index = EntityIndex.fromJSON({ lastSeq: header.lastSeq, exchanges: header.exchanges, entities: onDisk.entities, errors: unpackErrors(header.errors) }, config)
       if (fresh(header) && header.lastSeq >= reader.maxSeq) return { index, file, journal }

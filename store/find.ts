@@ -177,7 +177,7 @@ async function* searchSessions(store: SessionStore, query: string, config: Entit
   const warn = options.warn ?? (() => {})
   const { signal } = options
   if (options.session !== undefined) store.existing(options.session) // SESSION_NOT_FOUND, listing what there is
-  const names = [...(options.session !== undefined ? [options.session] : store.names())].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  const names = options.session !== undefined ? [options.session] : store.names() // sorted
   const hash = configHash(config)
   const open = async (name: string): Promise<SessionReader | null> => {
     try {

@@ -14,15 +14,15 @@ import { existsSync, linkSync } from 'node:fs'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cookieValue, findToken, SESSION_COOKIE } from '../model/auth.js'
-import { removeLeftovers } from './lock.js'
 import { ReltapeError } from '../model/errors.js'
 import { checkHarEntry, creatorOf, errorOf, logFactsOf, type HarEntryIn, type ReltapeLogFacts } from '../model/har.js'
 import { headerValue } from '../model/headers.js'
 import type { Exchange, HeaderPair, Identity, RecordedRequest, RecordedResponse, Recording } from '../model/session.js'
 import { TrafficFilter, type FilterOptions } from './traffic-filter.js'
-import { redactExchange, type Redactions } from './redact.js'
+import { redactExchange, Secrets } from './redact.js'
 import type { KnownBodyText } from './exchange-text.js'
 import { bodyFromHar, type BodyContext } from './har-body.js'
+import { removeLeftovers } from './lock.js'
 import { scanHar } from './har-scan.js'
 import { openHarSource, type HarSource } from './har-source.js'
 import { defaultSessionName, sessionPaths } from './paths.js'
@@ -100,8 +100,8 @@ function tokensOf(entry: HarEntryIn): string[] {
 /** Identities and redaction as the recorder keeps them: an alias per token, in order of first sight. */
 class Identities {
   readonly #aliases = new Map<string, string>()
-  readonly #tokens: string[] = []
-  redactions: Redactions = []
+  /** Each token with its alias in brackets, compiled once (not for every exchange redacted). */
+  readonly redactions = new Secrets()
 
   constructor(
     readonly sink: () => ExchangeSink,
@@ -115,8 +115,7 @@ class Identities {
     const label = this.labels()?.identities.find((i) => i.tokenHash === tokenHash(token))?.label ?? null
     const identity = this.sink().identityFor(token, label)
     this.#aliases.set(token, identity.alias)
-    this.#tokens.push(token)
-    this.redactions = this.#tokens.map((t) => [t, `<${this.#aliases.get(t)!}>`] as const).sort((a, b) => b[0].length - a[0].length)
+    this.redactions.add(token, `<${identity.alias}>`)
     return identity.alias
   }
 }
@@ -257,7 +256,6 @@ export function sessionNameFor(stem: string): string {
 }
 
 const TEMP_PREFIX = '.import-'
-
 
 /** Removes the hidden folders of imports whose process is gone (a crash mid-import). */
 function removeStaleImports(dir: string): void {

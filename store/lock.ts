@@ -23,7 +23,7 @@ export class SessionLockedError extends ReltapeError<'SESSION_LOCKED'> {
 export type LockHandle = { release(): void }
 
 /** True while a process of this pid runs (one of another user's counts: signalling it is only refused). */
-export function processIsAlive(pid: number): boolean {
+function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

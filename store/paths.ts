@@ -41,9 +41,7 @@ export function checkedSessionName(name: string): string {
 
 /** The files of one session in a directory; refuses names with path segments. */
 export function sessionPaths(dir: string, name: string): SessionPaths {
-  const problem = checkSessionName(name)
-  if (problem) throw new SessionNameError(problem)
-  return pathsOfFile(join(dir, `${name}.json`))
+  return pathsOfFile(join(dir, `${checkedSessionName(name)}.json`))
 }
 
 /** A default session name from the local date and time, e.g. `2026-11-24_23-49-19`. */

@@ -140,8 +140,6 @@ export function removeStaleTemps(file: string): void {
   })
 }
 
-
-
 /**
  * Appends the exchanges (in the order given, which is seq order) to the session file, and writes the head's
  * changing keys after them; creates the file when there is none. On return the file is on disk (fsynced).

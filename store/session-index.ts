@@ -321,4 +321,3 @@ export async function tailOf(file: string, layout: FileLayout): Promise<string> 
 }
 
 const TAIL_BYTES = 32
-

@@ -15,6 +15,7 @@ import { isErrorSummary, type SessionSummary } from '../model/summary.js'
 import { ByteWindow } from './byte-window.js'
 import { exchangeTextOfLine, scanJournal, type JournalEntry, type JournalScan } from './journal.js'
 import type { SessionPaths } from './paths.js'
+import { readFully } from './read-write-fully.js'
 import {
   FROM_FILE,
   FROM_JOURNAL,
@@ -91,13 +92,7 @@ async function readSpan(file: string, offset: number, length: number): Promise<B
   const handle = await open(file, 'r')
   try {
     const buf = Buffer.allocUnsafe(length)
-    let got = 0
-    while (got < length) {
-      const { bytesRead } = await handle.read(buf, got, length - got, offset + got)
-      if (bytesRead === 0) break
-      got += bytesRead
-    }
-    return buf.subarray(0, got)
+    return buf.subarray(0, await readFully(handle, buf, offset))
   } finally {
     await handle.close()
   }
@@ -320,12 +315,7 @@ export class SessionReader {
             end = Math.max(end, mine[j]!.row.offset + mine[j]!.row.length)
           }
           const run = Buffer.allocUnsafe(end - start)
-          let got = 0
-          while (got < run.length) {
-            const { bytesRead } = await handle.read(run, got, run.length - got, start + got)
-            if (bytesRead === 0) break
-            got += bytesRead
-          }
+          await readFully(handle, run, start)
           for (let k = i; k <= j; k++) {
             const { seq, row } = mine[k]!
             const span = run.subarray(row.offset - start, row.offset - start + row.length)
