@@ -21,7 +21,6 @@ export {
   DEFAULT_MAX_BODY,
   DEFAULT_PORT,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
-  parseUpstream,
   RecorderOptionError,
   resolveRecorderOptions,
   type RecorderOptions,

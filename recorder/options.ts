@@ -132,7 +132,7 @@ export class RecorderOptionError extends ReltapeError<'OPTION_INVALID'> {
 }
 
 /** The upstream given to reverse mode: an origin, no path (as replay and verify take theirs). */
-export function parseUpstream(upstream: string): string {
+function parseUpstream(upstream: string): string {
   return upstreamOrigin(upstream, (problem) => new RecorderOptionError('upstream', problem))
 }
 

@@ -57,9 +57,8 @@ export { PortInUseError } from '../model/errors.js'
 const LISTEN_CODES = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'EPERM'])
 
 /** True for an address on this machine's loopback. */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address
+function isLoopback(address: string | undefined): boolean {
+  const a = plainAddress(address)
   return a === '::1' || a === 'localhost' || /^127\./.test(a)
 }
 

@@ -68,18 +68,11 @@ export async function openForRecordMissing(session: Session | string, dir: strin
   const paths = new SessionStore(sessionsDir(dir)).existing(session)
   if (rules.mode === 'refresh') {
     const client = new UpstreamClient({ caPems, insecure: rules.insecureUpstream })
-    let filler: MissRecorder
     try {
-      filler = await openRefresh(paths, rules, client)
-    } catch (e) {
-      await client.close()
-      throw e
-    }
-    try {
-      const reader = await SessionReader.open(paths)
+      const { filler, reader } = await openRefresh(paths, rules, client)
       return { source: readerSource(reader), where: reader.paths.file, filler }
     } catch (e) {
-      await filler.close()
+      await client.close()
       throw e
     }
   }

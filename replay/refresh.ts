@@ -86,22 +86,25 @@ export class RefreshRecorder extends MissRecorder {
 
 /**
  * Opens the refresh of a session on disk: folds a journal left by a crash, takes the session's lock, and starts the
- * new session's writer in a hidden directory beside it. Throws (with nothing left behind) when any step fails.
+ * new session's writer in a hidden directory beside it. Gives the session's reader too (opened once the journal is
+ * folded and the lock taken), which replay reads it through. Throws (with nothing left behind) when any step fails.
  */
-export async function openRefresh(paths: SessionPaths, rules: ResolvedRules, client: UpstreamClient): Promise<RefreshRecorder> {
+export async function openRefresh(paths: SessionPaths, rules: ResolvedRules, client: UpstreamClient): Promise<{ filler: RefreshRecorder; reader: SessionReader }> {
   const warn = (m: string) => rules.log?.(`WARN ${m}`)
   const store = new SessionStore(dirname(paths.file))
   await store.foldAbandoned(paths, warn)
   const lock = acquireLock(paths.lock, `refreshing from ${rules.upstream} (${toolName})`, warn)
   const workDir = join(dirname(paths.file), `.refresh-${paths.name}-${process.pid}`)
   try {
+    // Read first: a session that cannot be read fails before the new one's writer is opened.
+    const reader = await SessionReader.open(paths)
+    // A session recorded redacted is refreshed redacted: its live tokens never reach the new file.
+    const redact = await sessionIsRedacted(reader)
     rmSync(workDir, { recursive: true, force: true })
     // Not recursive: a directory (or a link to one) that appeared there meanwhile is refused, not written into.
     mkdirSync(workDir, { mode: PRIVATE_DIR_MODE })
     const writer = await new SessionStore(workDir).open(paths.name, { recording: { tool: toolName, mode: 'reverse', upstream: rules.upstream }, warn })
-    // A session recorded redacted is refreshed redacted: its live tokens never reach the new file.
-    const redact = await sessionIsRedacted(await SessionReader.open(paths))
-    return new RefreshRecorder(writer, client, rules.upstream!, paths, lock, workDir, rules.log, redact)
+    return { filler: new RefreshRecorder(writer, client, rules.upstream!, paths, lock, workDir, rules.log, redact), reader }
   } catch (e) {
     rmSync(workDir, { recursive: true, force: true })
     lock.release()

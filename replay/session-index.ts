@@ -199,8 +199,6 @@ export class SessionIndex {
       this.#hosts.add(s.host)
       this.recordedHosts.add(hostName(s.host))
     }
-    if (row.flags & ROW_TRUNCATED)
-      this.warnings.push(`exchange #${s.seq} (${method} ${recording.path}) has a body cut by the recorder: it is served as far as it was recorded`)
     return recording
   }
 
@@ -288,7 +286,10 @@ export async function indexSession(source: RecordingSource, rules: ResolvedRules
       // Reading every exchange is long on a large session: let the event loop breathe.
       if (++n % 500 === 0) await new Promise((r) => setImmediate(r))
     }
-    index.register(row, key)
+    const recording = index.register(row, key)
+    // Said once, as replay starts (replay/app.ts logs them): an exchange added later is not warned about.
+    if (row.flags & ROW_TRUNCATED)
+      index.warnings.push(`exchange #${s.seq} (${recording.method} ${recording.path}) has a body cut by the recorder: it is served as far as it was recorded`)
   }
   return index
 }

@@ -14,7 +14,7 @@ export const VIEWER_CSP =
 /** A recorded body served raw: a sandbox with nothing allowed, so a recorded HTML or SVG cannot run as the viewer. */
 export const RAW_BODY_CSP = "sandbox; default-src 'none'"
 
-export { hostAllowed, hostName } from '../store/host-check.js'
+export { hostAllowed }
 
 export function installSecurity(app: FastifyInstance, boundHost: string): void {
   app.addHook('onRequest', async (request, reply) => {

@@ -165,14 +165,17 @@ export class SessionCache {
         return { name, file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: null, invalid: (e as Error).message }
       }
     }
-    const cached = this.#entries.get(name) ?? (this.#recording(name) ? await this.get(name).catch(() => undefined) : undefined)
+    let cached = this.#entries.get(name)
+    // Opened just now for a session being recorded: current, not to be refreshed again.
+    const opened = !cached && this.#recording(name) ? await this.get(name).catch(() => undefined) : undefined
+    cached ??= opened
     if (!cached) {
       const summary = await this.store.summary(name)
       if (summary.invalid && !this.store.names().includes(name)) throw new SessionNotFoundError(name, this.store.dir, this.store.names())
       return summary
     }
     try {
-      return (await this.get(name)).reader.summary()
+      return (opened ?? (await this.get(name))).reader.summary()
     } catch (e) {
       if (e instanceof SessionNotFoundError) throw e
       return { name, file: cached.paths.file, exchanges: 0, errors: 0, identities: 0, createdAt: null, updatedAt: null, invalid: (e as Error).message }

@@ -36,7 +36,7 @@ export function parseFilter(text: string): Filter {
 }
 
 /** An envelope error or a transport failure: model/summary.ts's rule, as the list counts errors. */
-export const isError = (s: ExchangeSummary): boolean => isErrorSummary(s)
+export const isError = isErrorSummary
 
 function matchStatus(status: number | null, value: string): boolean {
   const v = value.toLowerCase()

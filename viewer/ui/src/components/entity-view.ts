@@ -124,8 +124,8 @@ export class EntityView extends LitElement {
       }
       this._failed = null
     } catch (err) {
-      if (quietly && (err as Error).name !== 'AbortError') return // the next change tries again; what is shown stays
-      if ((err as Error).name === 'AbortError') return
+      // A live reload that failed leaves what is shown: the next change tries again.
+      if (quietly || (err as Error).name === 'AbortError') return
       this._failed = (err as Error).message
       reportError(err, this.type ? `loading ${this.type} #${this.entityId}` : 'loading the entities')
     }
