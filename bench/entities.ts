@@ -21,6 +21,7 @@ import type { ResultRow } from './lib/results.js'
 import { writeSampleSession } from './lib/sample-sessions.js'
 import type { Scenario, ScenarioContext } from './lib/scenario.js'
 import { median, spread } from './lib/stats.js'
+import { peakRssBytes, rssBytes } from './lib/cpu.js'
 import { cliToRun } from './sizes.js'
 import { CHROMIUM, CHROMIUM_ARGS, privateUi } from './viewer.js'
 import { startNodeChild, type BenchChild } from './lib/children.js'
@@ -46,13 +47,13 @@ const ENTITY_PAGE: DeepSelector[] = [
 
 type Found = { session: string; seq: number; where: string; entity?: string }
 
-/** `node CLI find QUERY --json --dir DIR`: spawn to exit, its peak RSS (VmHWM at exit), how many matches in how many sessions. */
 /**
  * What a run found, without the matches themselves: holding a million parsed matches of each run would make this
  * process slow to take the next run's output (its collector busy with a large heap), which a run's time includes.
  */
 type FindRun = { ms: number; peak: number; count: number; sessions: number }
 
+/** `node CLI find QUERY --json --dir DIR`: spawn to exit, its peak RSS (VmHWM at exit), how many matches in how many sessions. */
 function runFind(cli: string, dir: string, peakFile: string, query = QUERY): Promise<FindRun> {
   rmSync(peakFile, { force: true })
   return new Promise((resolve, reject) => {
@@ -73,12 +74,6 @@ function runFind(cli: string, dir: string, peakFile: string, query = QUERY): Pro
       },
     )
   })
-}
-
-function procStatus(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`)
-  return Number(m[1]) * 1024
 }
 
 /** `node CLI view --dir DIR --port 0`, until it prints its link (which holds the token). */
@@ -216,8 +211,8 @@ async function run(ctx: ScenarioContext): Promise<ResultRow[]> {
         if (a.count !== matchCount) throw new Error(`GET /api/find answered ${a.count} matches, reltape find ${matchCount}`)
         asked.push(a.ms)
       }
-      const rss = procStatus(view.pid, 'VmRSS') / MB
-      const hwm = procStatus(view.pid, 'VmHWM') / MB
+      const rss = rssBytes(view.pid) / MB
+      const hwm = peakRssBytes(view.pid) / MB
       const apiMs = median(asked)
       rows.push({ scenario: NAME, metric: `viewer \`GET /api/find?q=${QUERY}\` over the same, every match`, value: Math.round(apiMs), unit: 'ms', baseline: null, ratio: null, spread: spread(asked), note: `a \`reltape view\` child (its background warm-up running too), the answer streamed a session at a time and read whole by this process; median of ${reps}` })
       rows.push({

@@ -16,6 +16,7 @@ import { chromium, type Browser } from 'playwright-core'
 import { ProxyAgent } from 'undici'
 import { type BenchChild, startNodeChild } from './lib/children.js'
 import { compiledChild } from './lib/compile.js'
+import { peakRssBytes } from './lib/cpu.js'
 import { API_PATH, sendSupportRequest, TOKEN } from './lib/envelope.js'
 import { runLoad } from './lib/load.js'
 import { watchFirstPaint } from './lib/page-timing.js'
@@ -134,13 +135,6 @@ const METRICS: Metric[] = [
 ]
 
 const fmtN = (n: number) => n.toLocaleString('en-US')
-
-/** Peak resident memory of a live process (VmHWM), in bytes. */
-function peakRssBytes(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!m) throw new Error(`no VmHWM in /proc/${pid}/status`)
-  return Number(m[1]) * 1024
-}
 
 type Listed = { name: string; exchanges?: number; invalid?: string }
 

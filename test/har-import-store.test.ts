@@ -5,30 +5,21 @@
  * after megabytes of it were written.
  */
 import { readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { HarFormatError } from '../model/har.js'
 import type { Exchange } from '../model/session.js'
 import { importHar } from '../store/har-import.js'
 import { importHarToMemory } from './helpers/har-memory.js'
 import { SessionReader, summaryFromIndex } from '../store/session-reader.js'
 import { SessionStore } from '../store/store.js'
-import { makeExchange, tempDir } from './helpers/exchange-factory.js'
+import { makeExchange } from './helpers/exchange-factory.js'
+import { tempDirsPerTest } from './helpers/temp-dirs.js'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/har')
 const TOKEN = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d.0f1e2d3c4b5a69788796a5b4c3d2e1f0'
 
-const cleanup: string[] = []
-afterEach(async () => {
-  for (const d of cleanup.splice(0)) await rm(d, { recursive: true, force: true })
-})
-
-async function dir(): Promise<string> {
-  const d = await tempDir('reltape-har-store-')
-  cleanup.push(d)
-  return d
-}
+const dir = tempDirsPerTest('reltape-har-store-')
 
 /** A HAR entry of this API: a JSON request, an envelope answer of `items` Rels (written as `json` is, or pretty). */
 function entry(n: number, items: number, pretty = false): unknown {

@@ -4,10 +4,9 @@
  */
 import { once } from 'node:events'
 import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import yazl from 'yazl'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { HarFormatError } from '../model/har.js'
 import type { Exchange, MultipartBody, Session } from '../model/session.js'
 import { bodyBytes } from '../store/body-bytes.js'
@@ -15,22 +14,13 @@ import { exportHar } from '../store/har-export.js'
 import { importHar, SessionExistsError, type HarImportResult } from '../store/har-import.js'
 import { importHarToMemory } from './helpers/har-memory.js'
 import { SessionStore } from '../store/store.js'
-import { tempDir } from './helpers/exchange-factory.js'
+import { tempDirsPerTest } from './helpers/temp-dirs.js'
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/har')
 const TOKEN_A = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d.0f1e2d3c4b5a69788796a5b4c3d2e1f0'
 const TOKEN_B = '9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c.11223344556677889900aabbccddeeff'
 
-const cleanup: string[] = []
-afterEach(async () => {
-  for (const d of cleanup.splice(0)) await rm(d, { recursive: true, force: true })
-})
-
-async function dir(): Promise<string> {
-  const d = await tempDir('reltape-har-import-')
-  cleanup.push(d)
-  return d
-}
+const dir = tempDirsPerTest('reltape-har-import-')
 
 /** Imports a fixture into a fresh sessions directory and reads the session back as every part reads it. */
 async function imported(file: string, options: Partial<Parameters<typeof importHar>[1]> = {}): Promise<{ result: HarImportResult; session: Session }> {

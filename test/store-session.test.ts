@@ -140,7 +140,7 @@ describe('the session store', () => {
       const w = await new SessionStore(${JSON.stringify(dir)}).open('s', { recording: ${JSON.stringify(recording)}, warn: () => {} })
       w.append(makeExchange(1, 'said just before exit'))
       process.exit(0)`
-    const code = await new Promise<number | null>((resolve) => spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { cwd: repo, stdio: 'inherit' }).once('exit', resolve))
+    const code = await new Promise<number | null>((resolve) => spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], { cwd: repo, stdio: 'inherit', timeout: 20_000 }).once('exit', resolve))
     expect(code).toBe(0)
     const session = await store.read('s')
     expect(session.exchanges.map((e) => e.seq)).toEqual([1])

@@ -5,12 +5,12 @@
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningViewer } from '../viewer/server.js'
 import { repoRoot } from './helpers/cli.js'
 import { bearer } from './helpers/viewer-token.js'
-import { type BrowserFixture, deepText, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
+import { type BrowserFixture, deepText, hashOf, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
 
 const SAMPLE = join(repoRoot, 'sessions', 'sample-support-chat.json')
 /** Markup in recorded content: shown as text, never run. */
@@ -34,9 +34,6 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(() => fixture?.close())
-
-/** The page's URL hash (evaluated in the page). */
-const hashOf = (page: Page): Promise<string> => page.evaluate('location.hash')
 
 type Diff = { equal: boolean; calls: { key: string; a: number | null; b: number | null; changes: { path: string; a?: unknown; b?: unknown }[] }[] }
 

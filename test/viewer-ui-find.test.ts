@@ -13,7 +13,7 @@ import { SessionStore } from '../store/store.js'
 import type { RunningViewer } from '../viewer/server.js'
 import { repoRoot } from './helpers/cli.js'
 import { bearer } from './helpers/viewer-token.js'
-import { type BrowserFixture, deepText, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
+import { type BrowserFixture, deepText, hashOf, newPage, openBrowserFixture, poll } from './helpers/viewer-ui-browser.js'
 
 const SAMPLE = join(repoRoot, 'sessions', 'sample-support-chat.json')
 
@@ -29,8 +29,6 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(() => fixture?.close())
-
-const hashOf = (page: Page): Promise<string> => page.evaluate('location.hash')
 
 /** The query whose matches the find box lists and offers to click (null while they answer another query, or none). */
 const answered = (page: Page): Promise<string | null> =>

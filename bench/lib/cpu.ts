@@ -34,10 +34,9 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/** Measures the CPU a set of processes spends while `work` runs. */
-export async function measureCpu<T>(pids: readonly number[], work: () => Promise<T>): Promise<{ result: T; cpuMs: number[] }> {
-  const before = pids.map(cpuNs)
-  const result = await work()
-  const cpuMs = pids.map((pid, i) => (cpuNs(pid) - (before[i] as number)) / 1e6)
-  return { result, cpuMs }
+/** Peak resident memory of a live process in bytes, from `/proc/<pid>/status` (VmHWM). */
+export function peakRssBytes(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (!m) throw new Error(`no VmHWM in /proc/${pid}/status`)
+  return Number(m[1]) * 1024
 }

@@ -5,7 +5,6 @@
  */
 import { createWriteStream } from 'node:fs'
 import { join } from 'node:path'
-import type { Exchange } from '../../model/session.js'
 import { readSessionFiles } from '../../store/store.js'
 import { pathsOfFile } from '../../store/paths.js'
 
@@ -32,11 +31,4 @@ export async function writeSampleSession(dir: string, name: string, count: numbe
   out.end(`  ],\n  "identities": ${JSON.stringify(identities, null, 2).replace(/\n/g, '\n  ')}\n}\n`)
   await new Promise<void>((r) => out.once('finish', () => r()))
   return file
-}
-
-/** One exchange of the sample's shape with the given seq (for a recorder continuing a generated session). */
-export async function sampleExchange(seq: number): Promise<Exchange> {
-  const sample = await readSessionFiles(pathsOfFile(SAMPLE))
-  const e = sample.exchanges[(seq - 1) % sample.exchanges.length]!
-  return { ...e, seq, id: `sample-${seq}`, startedAt: new Date(T0 + seq * 10).toISOString() }
 }

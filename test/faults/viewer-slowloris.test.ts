@@ -2,19 +2,19 @@
  * Fault: 200 slowloris connections hold the viewer's port, sending headers a line at a time and never finishing;
  * meanwhile the viewer answers its user's API calls, and after the attack it is as it was.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startViewer, type RunningViewer } from '../../viewer/server.js'
+import { tempDir } from '../helpers/exchange-factory.js'
 import { slowloris } from '../helpers/slowloris.js'
 import { writeBigSession } from '../helpers/viewer-big-session.js'
+import { bearer } from '../helpers/viewer-token.js'
 
 let dir: string
 let viewer: RunningViewer
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'reltape-fault-slowloris-'))
+  dir = await tempDir('reltape-fault-slowloris-')
   await writeBigSession(dir, 'story', 20)
   viewer = await startViewer({ dir, port: 0, config: {} })
 })
@@ -23,7 +23,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-const api = (path: string) => fetch(new URL(path, viewer.url), { headers: { authorization: `Bearer ${viewer.token}` }, signal: AbortSignal.timeout(10_000) })
+const api = (path: string) => fetch(new URL(path, viewer.url), { headers: bearer(viewer.token), signal: AbortSignal.timeout(10_000) })
 
 describe('slowloris against the viewer', () => {
   it('answers its user while 200 connections dribble headers, and afterwards', async () => {

@@ -4,31 +4,31 @@
  * get the next row; the API keeps answering meanwhile; stopping the viewer ends every stream.
  */
 import http from 'node:http'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startViewer, type RunningViewer } from '../../viewer/server.js'
+import { tempDir } from '../helpers/exchange-factory.js'
+import { until } from '../helpers/until.js'
 import { appendExchange, closeSessions, makeExchange } from '../helpers/viewer-big-session.js'
+import { bearer } from '../helpers/viewer-token.js'
 
 const CLIENTS = 500
 
 /** One SSE connection of its own (no shared agent): the seqs of the `exchange` events it has received. */
-type Follower = { seqs: number[]; connected: Promise<void>; ended: Promise<void>; destroy(): void }
+type Follower = { seqs: number[]; connected(): boolean; ended: Promise<void>; destroy(): void }
 
 function follow(viewer: RunningViewer, path: string): Follower {
   const url = new URL(path, viewer.url)
   const seqs: number[] = []
   let buffer = ''
-  let onConnected!: () => void
+  let connected = false
   let onEnded!: () => void
-  const connected = new Promise<void>((r) => (onConnected = r))
   const ended = new Promise<void>((r) => (onEnded = r))
-  const req = http.get(url, { agent: false, headers: { authorization: `Bearer ${viewer.token}` } }, (res) => {
+  const req = http.get(url, { agent: false, headers: bearer(viewer.token) }, (res) => {
     res.setEncoding('utf8')
     res.on('data', (chunk: string) => {
       buffer += chunk
-      if (buffer.includes(': connected')) onConnected()
+      if (buffer.includes(': connected')) connected = true
       let end
       while ((end = buffer.indexOf('\n\n')) !== -1) {
         const block = buffer.slice(0, end)
@@ -41,16 +41,7 @@ function follow(viewer: RunningViewer, path: string): Follower {
     res.on('close', onEnded)
   })
   req.on('error', onEnded)
-  return { seqs, connected, ended, destroy: () => req.destroy() }
-}
-
-/** Waits, bounded, until `done()` holds; says what it waited for when it does not. */
-async function until(done: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
+  return { seqs, connected: () => connected, ended, destroy: () => req.destroy() }
 }
 
 let dir: string
@@ -58,7 +49,7 @@ let viewer: RunningViewer
 const followers: Follower[] = []
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'reltape-fault-sse-'))
+  dir = await tempDir('reltape-fault-sse-')
   viewer = await startViewer({ dir, port: 0, config: {} })
 })
 afterEach(async () => {
@@ -72,12 +63,12 @@ describe('500 viewers following one live session', () => {
   it('each gets every new row once, the rest go on when half vanish, and stopping the viewer ends every stream', async () => {
     await appendExchange(dir, 'live', makeExchange(1))
     for (let i = 0; i < CLIENTS; i++) followers.push(follow(viewer, '/api/sessions/live/events'))
-    await Promise.all(followers.map((f) => f.connected))
+    await until(() => followers.every((f) => f.connected()), `all ${CLIENTS} followers connected`, 20_000)
 
     await appendExchange(dir, 'live', makeExchange(2))
-    await until(() => followers.every((f) => f.seqs.length >= 1), `row 2 at all ${CLIENTS} followers`)
+    await until(() => followers.every((f) => f.seqs.length >= 1), `row 2 at all ${CLIENTS} followers`, 20_000)
     // Meanwhile the API answers as ever.
-    const page = await fetch(new URL('/api/sessions/live/exchanges', viewer.url), { headers: { authorization: `Bearer ${viewer.token}` } })
+    const page = await fetch(new URL('/api/sessions/live/exchanges', viewer.url), { headers: bearer(viewer.token) })
     expect(page.status).toBe(200)
 
     // Half of them go without closing anything properly.
@@ -85,7 +76,7 @@ describe('500 viewers following one live session', () => {
     const staying = followers.slice(CLIENTS / 2)
     for (const f of gone) f.destroy()
     await appendExchange(dir, 'live', makeExchange(3))
-    await until(() => staying.every((f) => f.seqs.length >= 2), `row 3 at the ${staying.length} followers left`)
+    await until(() => staying.every((f) => f.seqs.length >= 2), `row 3 at the ${staying.length} followers left`, 20_000)
     for (const f of staying) expect(f.seqs).toEqual([2, 3])
     for (const f of gone) expect(f.seqs).toEqual([2])
 

@@ -134,10 +134,4 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Polls until `check` is true (bounded), for events that come a tick after the client is answered. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+export { until } from './until.js'

@@ -157,6 +157,11 @@ export function deepText(locator: Locator): Promise<string> {
   })
 }
 
+/** The page's URL hash, read in the page. */
+export function hashOf(page: Page): Promise<string> {
+  return page.evaluate('location.hash')
+}
+
 /** `expect.poll` with a bound that suits a browser on a busy 2-core machine (vitest's default is 1 s). */
 export function poll<T>(fn: () => T | Promise<T>, timeout = 15_000): ReturnType<typeof expect.poll<T>> {
   return expect.poll(fn, { timeout, interval: 100 })
