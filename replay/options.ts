@@ -2,7 +2,7 @@
 import { ReltapeError } from '../model/errors.js'
 import { reltapeHome } from '../store/paths.js'
 import { DEFAULT_KEY_FIELDS } from '../store/request-key.js'
-import { upstreamOrigin } from '../store/upstream-client.js'
+import { upstreamOrigin } from '../store/upstream-options.js'
 import { parseFieldPath, type FieldPath, type MatchRules } from '../model/match.js'
 
 /** The rules a replay server applies (everything except where the session comes from and where it listens). */

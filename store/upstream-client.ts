@@ -5,16 +5,11 @@
  * answer (refused, TLS, reset, timeout) is a result with an `error`, never an exception: it is a fact about the
  * upstream, as a recorded transport failure is.
  */
-import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { STATUS_CODES } from 'node:http'
-import { join } from 'node:path'
 import { rootCertificates } from 'node:tls'
 import { Agent, request, type Dispatcher } from 'undici'
 import type { ExchangeError, HeaderPair } from '../model/session.js'
 import { DEFAULT_UPSTREAM_TIMEOUT_MS } from './upstream-options.js'
-
-export { CaFileError, DEFAULT_UPSTREAM_TIMEOUT_MS, readCaFiles, upstreamOrigin } from './upstream-options.js'
 
 /** What an upstream is trusted with. */
 export type UpstreamTrust = {
@@ -42,12 +37,6 @@ export type UpstreamResult =
 
 /** Not sent on: hop-by-hop headers, and what undici sets itself (Host for the upstream, the body's length). */
 const NOT_SENT = new Set(['host', 'content-length', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect'])
-
-/** reltape's own CA certificate in `home`, when there is one (never made here: trusting it is only a convenience). */
-export async function ownCaPem(home: string): Promise<string | null> {
-  const file = join(home, 'ca.pem')
-  return existsSync(file) ? readFile(file, 'utf8') : null
-}
 
 /**
  * The transport failure codes a session stores (as the recorder names them) for an error undici or the socket gave.

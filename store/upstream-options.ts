@@ -3,7 +3,9 @@
  * an origin, the CA files to trust, the time to wait. Apart from the upstream client, so that checking options
  * does not load undici.
  */
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 
 /** The upstream's time to answer (headers, then between body chunks), as the recorder's default. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 300_000
@@ -46,4 +48,10 @@ export async function readCaFiles(files: readonly string[]): Promise<string[]> {
       return pem
     }),
   )
+}
+
+/** reltape's own CA certificate in `home`, when there is one (never made here: trusting it is only a convenience). */
+export async function ownCaPem(home: string): Promise<string | null> {
+  const file = join(home, 'ca.pem')
+  return existsSync(file) ? readFile(file, 'utf8') : null
 }

@@ -6,7 +6,7 @@ import { ReltapeError } from '../model/errors.js'
 import { parseFieldPath, type FieldPath } from '../model/match.js'
 import { checkSessionName } from '../model/session.js'
 import { reltapeHome, SessionNameError, sessionsDir } from '../store/paths.js'
-import { CaFileError, DEFAULT_UPSTREAM_TIMEOUT_MS, ownCaPem, readCaFiles, upstreamOrigin } from '../store/upstream-client.js'
+import { CaFileError, DEFAULT_UPSTREAM_TIMEOUT_MS, ownCaPem, readCaFiles, upstreamOrigin } from '../store/upstream-options.js'
 
 export const MAX_CONCURRENCY = 64
 
