@@ -184,6 +184,15 @@ export async function readIndexTrailer(file: string): Promise<{ trailer: IndexTr
     return null
   }
   try {
+    return await trailerIn(handle)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** readIndexTrailer of an open index. */
+async function trailerIn(handle: FileHandle): Promise<{ trailer: IndexTrailer; at: number } | null> {
+  try {
     const { size } = await handle.stat()
     if (size < 2) return null
     for (let span = Math.min(size, 64 * 1024); ; span = Math.min(size, span * 4)) {
@@ -198,8 +207,6 @@ export async function readIndexTrailer(file: string): Promise<{ trailer: IndexTr
     }
   } catch {
     return null
-  } finally {
-    await handle.close()
   }
 }
 
@@ -248,13 +255,12 @@ async function writeRows(handle: FileHandle, rows: readonly SessionRow[], at: nu
  * current for the file before the append; otherwise it is left for the next reader to rebuild.
  */
 export async function appendFileRows(file: string, fileBefore: FileStamp, rows: readonly SessionRow[], now: { head: SessionHead; file: IndexedFile }): Promise<boolean> {
-  const found = await readIndexTrailer(file)
-  if (!found || !found.trailer.file || !sameStamp(found.trailer.file.stamp, fileBefore)) return false
-  const old = found.trailer
   const newErrors = rows.reduce((n, r) => n + (isErrorSummary(r.summary) ? 1 : 0), 0)
-  try {
-    // A copy of the index, cut where the journal's rows start: the file's rows stay as they are, bytes copied.
-    await replaceFile(file, async (handle) => {
+  // Cut where the journal's rows start: the file's rows stay as they are, bytes copied.
+  return editIndexCopy(
+    file,
+    (old) => old.file !== null && sameStamp(old.file.stamp, fileBefore),
+    async (handle, { trailer: old }) => {
       await handle.truncate(old.journalRowsAt)
       const at = await writeRows(handle, rows, old.journalRowsAt)
       const fileRows = old.fileRows + rows.length
@@ -274,7 +280,33 @@ export async function appendFileRows(file: string, fileBefore: FileStamp, rows: 
         errors: fileErrors,
       }
       await writeFully(handle, Buffer.from(JSON.stringify(trailer) + '\n'), at)
-    }, { durable: false, copy: true })
+    },
+  )
+}
+
+/** An index that is not the one an edit was meant for: the edit is dropped. */
+class NotThatIndex extends Error {}
+
+/**
+ * Edits a copy of the index (its rows copied as bytes) and renames it over the index, when the index's trailer is
+ * one `usable` accepts. The trailer is read before copying (to give up cheaply) and again from the copy, which is
+ * what gets edited: an index another reader or writer replaced between the two is never cut at the old one's
+ * offsets. False when there is no such index, or it cannot be written (then the caller writes the index whole or
+ * leaves it to be rebuilt).
+ */
+async function editIndexCopy(file: string, usable: (trailer: IndexTrailer) => boolean, edit: (handle: FileHandle, found: { trailer: IndexTrailer; at: number }) => Promise<void>): Promise<boolean> {
+  const before = await readIndexTrailer(file)
+  if (!before || !usable(before.trailer)) return false
+  try {
+    await replaceFile(
+      file,
+      async (handle) => {
+        const found = await trailerIn(handle)
+        if (!found || !usable(found.trailer)) throw new NotThatIndex()
+        await edit(handle, found)
+      },
+      { durable: false, copy: true },
+    )
     return true
   } catch {
     return false
@@ -290,21 +322,16 @@ export type SavedIndex = { file: IndexedFile | null; journal: IndexedJournal | n
  * writer replaced it meanwhile). False when it is not, or cannot be written: then the caller writes it whole.
  */
 export async function appendJournalRows(file: string, saved: SavedIndex, rows: readonly SessionRow[], trailer: Omit<IndexTrailer, 'journalRowsAt'>): Promise<boolean> {
-  const found = await readIndexTrailer(file)
-  if (!found) return false
-  const old = found.trailer
-  // Written by JSON.stringify from the same objects, so the texts of equal ones are equal.
-  if (old.journalRows !== saved.journalRows || JSON.stringify(old.file) !== JSON.stringify(saved.file) || JSON.stringify(old.journal) !== JSON.stringify(saved.journal)) return false
-  try {
-    await replaceFile(file, async (handle) => {
+  return editIndexCopy(
+    file,
+    // Written by JSON.stringify from the same objects, so the texts of equal ones are equal.
+    (old) => old.journalRows === saved.journalRows && JSON.stringify(old.file) === JSON.stringify(saved.file) && JSON.stringify(old.journal) === JSON.stringify(saved.journal),
+    async (handle, found) => {
       await handle.truncate(found.at)
       const at = await writeRows(handle, rows, found.at)
-      await writeFully(handle, Buffer.from(JSON.stringify({ ...trailer, journalRowsAt: old.journalRowsAt }) + '\n'), at)
-    }, { durable: false, copy: true })
-    return true
-  } catch {
-    return false
-  }
+      await writeFully(handle, Buffer.from(JSON.stringify({ ...trailer, journalRowsAt: found.trailer.journalRowsAt }) + '\n'), at)
+    },
+  )
 }
 
 /** The bytes just before a file's append point, as the index keeps them to recognise an append. */
