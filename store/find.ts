@@ -241,3 +241,22 @@ export function matchJsonWriter(): (m: FindMatch) => string {
     return head + m.seq + tail
   }
 }
+
+/**
+ * The text of `reltape find --json` (and of the viewer's every-match answer): a JSON array, a match a line, made a
+ * session's matches at a time as they come, so that it is never held whole.
+ */
+export async function* matchesJsonText(sessions: AsyncIterable<FindMatch[]>): AsyncGenerator<string> {
+  const matchJson = matchJsonWriter()
+  let sep = '\n  '
+  yield '['
+  for await (const matches of sessions) {
+    const parts: string[] = []
+    for (const m of matches) {
+      parts.push(sep, matchJson(m))
+      sep = ',\n  '
+    }
+    yield parts.join('')
+  }
+  yield sep === '\n  ' ? ']' : '\n]'
+}

@@ -22,7 +22,7 @@ import {
 import { relKey } from '../model/rels.js'
 import type { ExchangeSummary } from '../model/summary.js'
 import { loadEntityIndex, type SessionEntities } from '../store/entity-index.js'
-import { findEachSession, findFirst, matchJsonWriter } from '../store/find.js'
+import { findEachSession, findFirst, matchesJsonText, type FindMatch } from '../store/find.js'
 import { checkedSessionName } from '../store/paths.js'
 import type { SessionReader } from '../store/session-reader.js'
 import { ViewerError } from './errors.js'
@@ -117,21 +117,10 @@ export function registerEntityRoutes(app: FastifyInstance, cache: EntityCache): 
       const sessions = findEachSession(cache.sessions.store, query, cache.config, options)
       // Every match, as `reltape find --json`: streamed a session at a time, so the answer is never held whole.
       const first = await sessions.next() // a failure before any byte is sent is still an error answer
-      const matchJson = matchJsonWriter()
-      async function* body(): AsyncGenerator<string> {
-        let sep = '\n  '
-        yield '['
-        for (let r = first; !r.done; r = await sessions.next()) {
-          const parts: string[] = []
-          for (const m of r.value) {
-            parts.push(sep, matchJson(m))
-            sep = ',\n  '
-          }
-          yield parts.join('')
-        }
-        yield sep === '\n  ' ? ']' : '\n]'
+      async function* each(): AsyncGenerator<FindMatch[]> {
+        for (let r = first; !r.done; r = await sessions.next()) yield r.value
       }
-      return reply.type('application/json; charset=utf-8').send(Readable.from(body()))
+      return reply.type('application/json; charset=utf-8').send(Readable.from(matchesJsonText(each())))
     },
   )
 

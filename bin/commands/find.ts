@@ -1,5 +1,5 @@
 import { sessionsDir } from '../../store/paths.js'
-import { findEachSession, matchJsonWriter } from '../../store/find.js'
+import { findEachSession, matchesJsonText } from '../../store/find.js'
 import { SessionStore } from '../../store/store.js'
 import { loadRelsConfig } from '../../viewer/config.js'
 import { dirOption, stringOption, UsageError, type Command } from '../command.js'
@@ -54,14 +54,14 @@ Examples:
       written = printed(text)
     }
     if (values.json) {
-      const matchJson = matchJsonWriter()
-      await print('[')
-      for await (const matches of each()) {
-        const parts: string[] = []
-        for (const m of matches) parts.push(count++ === 0 ? '\n  ' : ',\n  ', matchJson(m))
-        await print(parts.join(''))
+      const counted = async function* () {
+        for await (const matches of each()) {
+          count += matches.length
+          yield matches
+        }
       }
-      await print(count === 0 ? ']\n' : '\n]\n')
+      for await (const text of matchesJsonText(counted())) await print(text)
+      await print('\n')
     } else {
       for await (const matches of each()) {
         count += matches.length
