@@ -4,6 +4,7 @@
  * entity index's header, without reading their entity lines; a search the browser gives up on stops.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { SESSION_FORMAT, type Session } from '../model/session.js'
 import { findInSessions, type FindMatch } from '../store/find.js'
 import { SessionReader, SessionStore } from '../store/store.js'
-import { buildViewerApp, startViewer } from '../viewer/server.js'
+import { buildViewerApp } from '../viewer/server.js'
 import { jsonResponse } from './helpers/exchange-factory.js'
 import { makeExchange, writeBigSession } from './helpers/viewer-big-session.js'
 import { bearer, TEST_TOKEN } from './helpers/viewer-token.js'
@@ -116,7 +117,9 @@ describe('a search the browser aborts', () => {
   ])('stops reading sessions: %s', async (_, limit) => {
     const own = await mkdtemp(join(tmpdir(), 'reltape-viewer-find-abort-'))
     for (const name of ['s1', 's2', 's3', 's4', 's5']) await writeBigSession(own, name, 20)
-    const viewer = await startViewer({ dir: own, port: 0, config })
+    const viewer = await buildViewerApp({ dir: own, config, uiDir: join(own, 'no-ui'), token: TEST_TOKEN })
+    const url = await viewer.listen({ port: 0, host: '127.0.0.1' })
+    const connections = () => new Promise<number>((resolve, reject) => viewer.server.getConnections((e, n) => (e ? reject(e) : resolve(n))))
     // A text search reads each session's exchanges in turn; the first waits until the browser has gone.
     const exchanges = SessionReader.prototype.exchanges
     let started = 0
@@ -128,12 +131,16 @@ describe('a search the browser aborts', () => {
       yield* exchanges.call(this)
     })
     try {
-      const abort = new AbortController()
-      const answer = fetch(new URL(`/api/find?q=message${limit}`, viewer.url), { headers: bearer(viewer.token), signal: abort.signal }).catch(() => 'aborted')
+      // A connection of its own, closed when the browser gives up (as a tab does when its page goes).
+      const asked = http.get(new URL(`/api/find?q=message${limit}`, url), { agent: false, headers: bearer() })
+      const answer = new Promise<string>((resolve) => {
+        asked.once('response', () => resolve('answered'))
+        asked.once('error', () => resolve('aborted'))
+      })
       await expect.poll(() => started, { timeout: 10_000 }).toBe(1)
-      abort.abort()
+      asked.destroy()
       expect(await answer).toBe('aborted')
-      await new Promise((r) => setTimeout(r, 200)) // the server sees the connection close
+      await expect.poll(connections, { timeout: 10_000 }).toBe(0) // the server has seen the connection close
       release()
       await new Promise((r) => setTimeout(r, 500))
       expect(started).toBe(1)
