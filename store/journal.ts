@@ -41,9 +41,6 @@ export function exchangeLine(exchangeJson: string): string {
 const unflushed = new Set<JournalWriter>()
 /** Open journals. The process's `exit` is listened to only while there is one: an embedder's process is left as it was. */
 const open = new Set<JournalWriter>()
-const flushAtExit = () => {
-  for (const j of unflushed) j.flushAtExit()
-}
 
 export class JournalWriter {
   #fd: number | null
@@ -55,7 +52,7 @@ export class JournalWriter {
   /** Creates the journal: it must not exist (the writer folds an old one first), and a link there is refused. */
   constructor(readonly file: string) {
     this.#fd = createPrivateFile(file)
-    if (open.size === 0) process.on('exit', flushAtExit)
+    if (open.size === 0) process.on('exit', JournalWriter.#flushAtExit)
     open.add(this)
   }
 
@@ -102,9 +99,9 @@ export class JournalWriter {
     this.#size += bytes.length
   }
 
-  /** The process exits with lines still pending: written now, if they can be. */
-  flushAtExit(): void {
-    this.#flushQuietly()
+  /** The process exits with lines still pending: they are written now, if they can be. */
+  static readonly #flushAtExit = (): void => {
+    for (const j of unflushed) j.#flushQuietly()
   }
 
   /** A flush nobody waits on (the end of a turn, the process's exit): a failure is kept for the next append or flush. */
@@ -129,7 +126,7 @@ export class JournalWriter {
       if (this.#fd !== null) closeSync(this.#fd)
       this.#fd = null
       open.delete(this)
-      if (open.size === 0) process.off('exit', flushAtExit)
+      if (open.size === 0) process.off('exit', JournalWriter.#flushAtExit)
     }
   }
 }
